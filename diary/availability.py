@@ -104,7 +104,7 @@ def load_plan(
     ).first()
     if row is None:
         raise NotFound("appointment type", appointment_type_id)
-    appt_type, clinic = row.tuple()
+    appt_type, clinic = row
     if not appt_type.active:
         raise InvalidRequest("appointment type is not active")
 

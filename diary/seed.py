@@ -166,7 +166,7 @@ def seed_demo_clinic(session: Session, anchor: date) -> Clinic:
             bookable_by_phone=False,
         ),
     ]
-    session.add_all(locations + types)
+    session.add_all([*locations, *types])
     practitioners = [
         Practitioner(
             clinic_id=clinic.id,

@@ -1,0 +1,25 @@
+# Two entry points: `make run` (the embedded demo) and `make test` (everything CI checks).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+run: $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/receptionist serve
+
+test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python bench/diary_availability.py

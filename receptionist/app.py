@@ -1,0 +1,132 @@
+"""The FastAPI application: health, and a read-only view of the demo clinic's free slots."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from diary import Diary, DiaryError, InvalidRequest, NotFound, SlotUnavailable
+from diary.db import write_session
+from diary.localtime import zone
+from diary.seed import DEMO_CLINIC_NAME, ensure_demo_clinic
+from receptionist.settings import Settings
+
+
+def get_diary(request: Request) -> Diary:
+    """The diary opened at start-up."""
+    diary: Diary = request.app.state.diary
+    return diary
+
+
+DiaryDep = Annotated[Diary, Depends(get_diary)]
+
+
+class SlotView(BaseModel):
+    """A free slot as the demo view shows it, in the location's local time."""
+
+    practitioner: str
+    location: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class AppointmentTypeSlots(BaseModel):
+    """One appointment type and its next free slots."""
+
+    appointment_type_id: int
+    appointment_type: str
+    duration_minutes: int
+    bookable_by_phone: bool
+    slots: list[SlotView]
+
+
+class ClinicSlots(BaseModel):
+    """The demo clinic's next free slots, per appointment type."""
+
+    clinic: str
+    timezone: str
+    appointment_types: list[AppointmentTypeSlots]
+
+
+def create_app(settings: Settings | None = None, diary: Diary | None = None) -> FastAPI:
+    """Build the app; opens (and migrates, and seeds) the diary at start-up unless given one."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = diary is None
+        app.state.diary = diary or Diary.open(settings.database_url)
+        if settings.seed_demo:
+            with write_session(app.state.diary.engine) as session:
+                ensure_demo_clinic(session)
+        try:
+            yield
+        finally:
+            if opened:
+                app.state.diary.close()
+
+    app = FastAPI(title="Clinic receptionist", lifespan=lifespan)
+
+    @app.exception_handler(DiaryError)
+    async def diary_error(_request: Request, exc: DiaryError) -> JSONResponse:
+        status = 400
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, SlotUnavailable):
+            status = 409
+        elif isinstance(exc, InvalidRequest):
+            status = 422
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+
+    @app.get("/healthz")
+    def healthz(diary: DiaryDep) -> dict[str, str]:
+        with diary.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "database": diary.engine.dialect.name}
+
+    @app.get("/demo/slots")
+    def demo_slots(
+        diary: DiaryDep,
+        count: Annotated[int, Query(ge=1, le=20)] = 5,
+        appointment_type_id: int | None = None,
+    ) -> ClinicSlots:
+        clinic = next((c for c in diary.clinics() if c.name == DEMO_CLINIC_NAME), None)
+        if clinic is None:
+            raise NotFound("clinic", DEMO_CLINIC_NAME)
+        names = {p.id: p.display_name for p in diary.practitioners(clinic.id)}
+        places = {loc.id: (loc.name, zone(loc.timezone)) for loc in diary.locations(clinic.id)}
+        types = diary.appointment_types(clinic.id)
+        if appointment_type_id is not None:
+            types = [t for t in types if t.id == appointment_type_id]
+            if not types:
+                raise NotFound("appointment type", appointment_type_id)
+        out = []
+        for appt_type in types:
+            slots = diary.first_slots(clinic.id, appt_type.id, count)
+            out.append(
+                AppointmentTypeSlots(
+                    appointment_type_id=appt_type.id,
+                    appointment_type=appt_type.name,
+                    duration_minutes=appt_type.duration_minutes,
+                    bookable_by_phone=appt_type.bookable_by_phone,
+                    slots=[
+                        SlotView(
+                            practitioner=names[s.practitioner_id],
+                            location=places[s.location_id][0],
+                            starts_at=s.starts_at.astimezone(places[s.location_id][1]),
+                            ends_at=s.ends_at.astimezone(places[s.location_id][1]),
+                        )
+                        for s in slots
+                    ],
+                )
+            )
+        return ClinicSlots(clinic=clinic.name, timezone=clinic.timezone, appointment_types=out)
+
+    return app
