@@ -335,10 +335,14 @@ def _seed_appointments(
     session.flush()
 
 
-def ensure_demo_clinic(session: Session, today: date | None = None) -> Clinic:
-    """The demo clinic, seeded now (anchored on today in Sydney) if the database has none."""
+def ensure_demo_clinic(session: Session, today: date) -> Clinic:
+    """The demo clinic, seeded now around `today` (a Sydney date) if the database has none."""
     existing = session.scalars(select(Clinic).where(Clinic.name == DEMO_CLINIC_NAME)).first()
     if existing is not None:
         return existing
-    anchor = today or datetime.now(UTC).astimezone(zone(DEMO_TIMEZONE)).date()
-    return seed_demo_clinic(session, anchor)
+    return seed_demo_clinic(session, today)
+
+
+def sydney_today(now: datetime) -> date:
+    """The demo clinic's local date at the instant `now`."""
+    return now.astimezone(zone(DEMO_TIMEZONE)).date()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from diary import Diary, DiaryError, InvalidRequest, NotFound, SlotUnavailable
 from diary.db import write_session
 from diary.localtime import zone
-from diary.seed import DEMO_CLINIC_NAME, ensure_demo_clinic
+from diary.seed import DEMO_CLINIC_NAME, ensure_demo_clinic, sydney_today
 from receptionist.settings import Settings
 
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, diary: Diary | None = None) -> 
         app.state.diary = diary or Diary.open(settings.database_url)
         if settings.seed_demo:
             with write_session(app.state.diary.engine) as session:
-                ensure_demo_clinic(session)
+                ensure_demo_clinic(session, sydney_today(app.state.diary.clock.now()))
         try:
             yield
         finally:

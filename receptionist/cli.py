@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import typer
 
 from diary.db import make_engine, write_session
 from diary.migrate import current_revision, upgrade
-from diary.seed import ensure_demo_clinic
+from diary.seed import ensure_demo_clinic, sydney_today
 from receptionist.settings import Settings
 
 app = typer.Typer(help="AI phone receptionist for clinics.", no_args_is_help=True)
@@ -49,6 +49,7 @@ def db_seed_demo(
     engine = make_engine(Settings().database_url)
     upgrade(engine)
     with write_session(engine) as session:
-        clinic = ensure_demo_clinic(session, date.fromisoformat(anchor) if anchor else None)
+        today = date.fromisoformat(anchor) if anchor else sydney_today(datetime.now(UTC))
+        clinic = ensure_demo_clinic(session, today)
         typer.echo(f"demo clinic ready: {clinic.name} (id {clinic.id})")
     engine.dispose()
