@@ -357,7 +357,8 @@ def window_bounds(plan: SearchPlan, start: datetime, end: datetime) -> tuple[int
     end_s = to_epoch(require_aware(end, "window end"))
     if end_s <= start_s:
         raise InvalidRequest("window end must be after its start")
-    if end_s - start_s > plan.max_window_s:
+    # A window of whole local days may be an hour longer across an autumn change.
+    if end_s - start_s > plan.max_window_s + 3600:
         raise InvalidRequest(
             f"window longer than {plan.max_window_s // 86400} days; ask for a shorter one"
         )

@@ -3,7 +3,9 @@
 Phones are compared in E.164, parsed with `phonenumbers` using the clinic's country as the
 default region, so "0412 345 678" and "+61 412 345 678" are the same number. Names are compared
 case- and accent-folded, and a small misspelling is tolerated (one edit in a name of up to six
-letters, two in a longer one; names of three letters or fewer must match exactly).
+letters, two in a longer one; names of three letters or fewer must match exactly). An edit is an
+insertion, deletion, substitution or a swap of two neighbouring letters ("Olivai" is one edit
+from "Olivia"), the optimal-string-alignment distance.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -22,13 +24,42 @@ from diary.errors import DuplicatePatient, InvalidRequest, NotFound
 from diary.models import Clinic, Patient, PatientPhone
 
 _NOT_LETTERS = re.compile(r"[^a-z0-9' ]+")
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_UNDECOMPOSABLE = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+        "ħ": "h",
+        "Ħ": "H",
+        "’": "'",
+        "‘": "'",
+    }
+)
 
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, single-spaced: 'José  O'Brien-Smith' -> "jose o'brien smith"."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(_NOT_LETTERS.sub(" ", stripped.replace("’", "'")).split())
+    return " ".join(_NOT_LETTERS.sub(" ", stripped).split())
+
+
+def has_letters(text: str) -> bool:
+    """True when `text` has at least one letter once folded (a name, not just punctuation)."""
+    return any(c.isalpha() for c in fold(text))
 
 
 def normalise_phone(raw: str, region: str) -> str:
@@ -55,7 +86,7 @@ def _token_distance(query: str, name_tokens: list[str]) -> int | None:
         if len(query) == 1 and token.startswith(query):  # an initial
             return 0
         limit = _tolerance(max(query, token, key=len))
-        distance = Levenshtein.distance(query, token, score_cutoff=limit)
+        distance = OSA.distance(query, token, score_cutoff=limit)
         if distance <= limit and (best is None or distance < best):
             best = distance
     return best
@@ -94,7 +125,8 @@ def find_patients(
     limit: int = 10,
 ) -> list[PatientMatch]:
     """Patients matching every criterion given (at least one is required), best first."""
-    if phone is None and not (name and name.strip()) and date_of_birth is None:
+    tokens = [t for t in fold(name).split() if has_letters(t)] if name else []
+    if phone is None and not tokens and date_of_birth is None:
         raise InvalidRequest("give a phone number, a name or a date of birth to search by")
     clinic = session.get(Clinic, clinic_id)
     if clinic is None:
@@ -107,19 +139,23 @@ def find_patients(
         )
     if date_of_birth is not None:
         query = query.where(Patient.date_of_birth == date_of_birth)
-    tokens = fold(name).split() if name else []
     if tokens and phone is None and date_of_birth is None:
-        # Narrow by initial letters in the database; the tolerant comparison runs below.
+        # Narrow in the database to names with a word starting with one of the query words'
+        # initials ("jones" finds "smith jones"); the tolerant comparison runs below.
         initials = {t[0] for t in tokens}
         query = query.where(
             or_(
-                *[Patient.last_name_key.startswith(i) for i in initials],
-                *[Patient.first_name_key.startswith(i) for i in initials],
+                *[
+                    condition
+                    for i in initials
+                    for column in (Patient.first_name_key, Patient.last_name_key)
+                    for condition in (column.startswith(i), column.contains(" " + i))
+                ]
             )
         )
     matches: list[PatientMatch] = []
     for patient in session.scalars(query.order_by(Patient.id)):
-        distance = name_distance(name, patient) if tokens and name else 0
+        distance = name_distance(" ".join(tokens), patient) if tokens else 0
         if distance is not None:
             matches.append(PatientMatch(patient, distance))
     matches.sort(key=lambda m: (m.name_distance, m.patient.id))
@@ -139,7 +175,7 @@ def create_patient(
 ) -> Patient:
     """Register a patient; a close name with the same birth date or phone is a DuplicatePatient."""
     first, last = first_name.strip(), last_name.strip()
-    if not fold(first) or not fold(last):
+    if not has_letters(first) or not has_letters(last):
         raise InvalidRequest("a patient needs a first and a last name")
     clinic = session.get(Clinic, clinic_id, with_for_update=True)  # one registration at a time
     if clinic is None:

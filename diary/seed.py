@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from diary.availability import Slot, load_plan, slots_in_window
@@ -290,6 +290,7 @@ def _seed_appointments(
     range_start = local_instant(first_day, time(0), tz)
     range_end = local_instant(last_day, time(0), tz)
     anchor_at = from_epoch(local_instant(anchor, time(0), tz))
+    now = datetime.now(UTC)
     # Each practitioner's free slots per type over the whole range, read once ("now" well
     # before the range, so minimum notice hides nothing); each day then takes one type.
     free: dict[tuple[int, int], dict[date, list[Slot]]] = {}
@@ -300,7 +301,7 @@ def _seed_appointments(
             for slot in slots_in_window(session, plan, range_start, range_end, range_start - 86400):
                 by_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append(slot)
             free[(practitioner.id, appt_type.id)] = by_day
-    rows: list[Appointment] = []
+    rows: list[dict[str, object]] = []
     day = first_day
     while day < last_day:
         for practitioner in practitioners:
@@ -316,23 +317,26 @@ def _seed_appointments(
                 if slot.starts_at < anchor_at and rng.random() < 0.08:
                     status = AppointmentStatus.DID_NOT_ARRIVE.value
                 rows.append(
-                    Appointment(
-                        clinic_id=clinic.id,
-                        practitioner_id=practitioner.id,
-                        location_id=slot.location_id,
-                        appointment_type_id=appt_type.id,
-                        patient_id=rng.choice(patients).id,
-                        starts_at=slot.starts_at,
-                        ends_at=slot.ends_at,
-                        blocked_from=slot.starts_at - before,
-                        blocked_until=taken_until,
-                        status=status,
-                        source="seed",
-                    )
+                    {
+                        "clinic_id": clinic.id,
+                        "practitioner_id": practitioner.id,
+                        "location_id": slot.location_id,
+                        "appointment_type_id": appt_type.id,
+                        "patient_id": rng.choice(patients).id,
+                        "starts_at": slot.starts_at,
+                        "ends_at": slot.ends_at,
+                        "blocked_from": slot.starts_at - before,
+                        "blocked_until": taken_until,
+                        "status": status,
+                        "source": "seed",
+                        "notes": "",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
         day += timedelta(days=1)
-    session.add_all(rows)
-    session.flush()
+    # One executemany rather than an ORM unit of work per row: the seed runs on first start.
+    session.execute(insert(Appointment), rows)
 
 
 def ensure_demo_clinic(session: Session, today: date) -> Clinic:

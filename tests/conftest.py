@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -111,11 +111,78 @@ def diary(engine: Engine, clock: FixedClock) -> Diary:
     return Diary(engine, clock)
 
 
+@pytest.fixture(scope="session")
+def sqlite_demo_source(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A SQLite file holding the demo clinic, seeded once; tests copy its rows."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with write_session(engine) as session:
+        seed_demo_clinic(session, DEMO_ANCHOR)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+DEMO_SNAPSHOT_SCHEMA = "demo_snapshot"
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_source(postgres_engine: Engine) -> str:
+    """A schema holding a copy of every table with the demo clinic seeded, made once."""
+    _truncate(postgres_engine)
+    with write_session(postgres_engine) as session:
+        seed_demo_clinic(session, DEMO_ANCHOR)
+    with postgres_engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {DEMO_SNAPSHOT_SCHEMA}"))
+        for table in Base.metadata.sorted_tables:
+            conn.execute(
+                text(
+                    f"CREATE TABLE {DEMO_SNAPSHOT_SCHEMA}.{table.name}"
+                    f" AS SELECT * FROM {table.name}"
+                )
+            )
+    _truncate(postgres_engine)
+    return DEMO_SNAPSHOT_SCHEMA
+
+
+def _copy_rows(execute: Callable[[str], object], source: str) -> None:
+    for table in Base.metadata.sorted_tables:
+        execute(f"INSERT INTO {table.name} SELECT * FROM {source}.{table.name}")
+
+
 @pytest.fixture
-def demo(diary: Diary) -> int:
-    """The demo clinic seeded around DEMO_ANCHOR; returns its id."""
-    with write_session(diary.engine) as session:
-        return seed_demo_clinic(session, DEMO_ANCHOR).id
+def demo(request: pytest.FixtureRequest, diary: Diary) -> int:
+    """The demo clinic seeded around DEMO_ANCHOR (copied from a seeded source); its id."""
+    engine = diary.engine
+    if engine.dialect.name == "sqlite":
+        source: Path = request.getfixturevalue("sqlite_demo_source")
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"ATTACH DATABASE '{source}' AS demo_source")
+            cursor.execute("BEGIN IMMEDIATE")
+            _copy_rows(cursor.execute, "demo_source")
+            cursor.execute("COMMIT")
+            cursor.execute("DETACH DATABASE demo_source")
+        finally:
+            raw.close()
+    else:
+        schema: str = request.getfixturevalue("postgres_demo_source")
+        with engine.begin() as conn:
+            _copy_rows(lambda sql: conn.execute(text(sql)), schema)
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.primary_key:
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                            f" (SELECT COALESCE(max(id), 0) + 1 FROM {table.name}), false)"
+                        )
+                    )
+    clinic = diary.clinics()[0]
+    assert clinic.name == "Harbourside Physio"
+    return clinic.id
 
 
 def database_name(engine: Engine) -> str:
