@@ -11,10 +11,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Executable,
+    Integer,
+    and_,
+    bindparam,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from diary.errors import InvalidRequest, NotFound
 from diary.intervals import Interval, subtract
@@ -38,6 +53,7 @@ from diary.models import (
     Location,
     Practitioner,
     ScheduleException,
+    UTCDateTime,
     WorkingHours,
     practitioner_appointment_types,
     practitioner_locations,
@@ -68,6 +84,15 @@ class _Rule:
     valid_until: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Exception:
+    kind: str
+    practitioner_id: int | None
+    location_id: int | None
+    starts_at: time | None
+    ends_at: time | None
+
+
 @dataclass(slots=True)
 class SearchPlan:
     """Reference data for one availability search, loaded once however many windows it spans."""
@@ -77,6 +102,7 @@ class SearchPlan:
     step_s: int
     notice_s: int
     max_window_s: int
+    hold_s: int
     duration_s: int
     before_s: int
     after_s: int
@@ -89,76 +115,147 @@ class SearchPlan:
         return sorted({p for p, _, _ in self.targets})
 
 
+class epoch(FunctionElement[int]):
+    """Whole epoch seconds of a UTC timestamp column, computed by the database.
+
+    Reading busy time as integers skips parsing and converting thousands of datetimes in
+    Python, which is most of the cost of a search on a busy diary.
+    """
+
+    type = Integer()
+    inherit_cache = True
+    name = "epoch"
+
+
+@compiles(epoch, "sqlite")
+def _epoch_sqlite(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; strftime reads that as UTC.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch, "postgresql")
+def _epoch_postgresql(element: epoch, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+_PLAN_HEAD = (
+    select(
+        Clinic.slot_step_minutes,
+        Clinic.min_notice_minutes,
+        Clinic.max_window_days,
+        Clinic.hold_minutes,
+        AppointmentType.duration_minutes,
+        AppointmentType.buffer_before_minutes,
+        AppointmentType.buffer_after_minutes,
+        AppointmentType.active,
+    )
+    .join(Clinic, Clinic.id == AppointmentType.clinic_id)
+    .where(AppointmentType.id == bindparam("type_id"), Clinic.id == bindparam("clinic_id"))
+)
+
+
+@lru_cache(maxsize=4)
+def _targets_statement(by_practitioner: bool, by_location: bool) -> Executable:
+    """Who offers the type where, each with their weekly rules (an outer join: none is fine)."""
+    pl, pat = practitioner_locations.c, practitioner_appointment_types.c
+    rules = and_(
+        WorkingHours.practitioner_id == pl.practitioner_id,
+        WorkingHours.location_id == pl.location_id,
+        or_(
+            WorkingHours.valid_until.is_(None),
+            WorkingHours.valid_until >= bindparam("not_before", type_=Date()),
+        ),
+    )
+    query = (
+        select(
+            pl.practitioner_id,
+            Location.id,
+            Location.timezone,
+            WorkingHours.weekday,
+            WorkingHours.starts_at,
+            WorkingHours.ends_at,
+            WorkingHours.valid_from,
+            WorkingHours.valid_until,
+        )
+        .join(Location, Location.id == pl.location_id)
+        .join(Practitioner, Practitioner.id == pl.practitioner_id)
+        .join(
+            practitioner_appointment_types,
+            and_(
+                pat.practitioner_id == pl.practitioner_id,
+                pat.appointment_type_id == bindparam("type_id"),
+            ),
+        )
+        .outerjoin(WorkingHours, rules)
+        .where(Practitioner.clinic_id == bindparam("clinic_id"), Practitioner.active.is_(True))
+        .order_by(pl.practitioner_id, Location.id)
+    )
+    if by_practitioner:
+        query = query.where(pl.practitioner_id.in_(bindparam("pids", expanding=True)))
+    if by_location:
+        query = query.where(Location.id == bindparam("location_id"))
+    return query
+
+
 def load_plan(
     session: Session,
     clinic_id: int,
     appointment_type_id: int,
     practitioner_ids: list[int] | None = None,
     location_id: int | None = None,
+    not_before: date | None = None,
 ) -> SearchPlan:
-    """Read the clinic, the type, who offers it where, and their weekly rules (three queries)."""
-    row = session.execute(
-        select(AppointmentType, Clinic)
-        .join(Clinic, Clinic.id == AppointmentType.clinic_id)
-        .where(AppointmentType.id == appointment_type_id, Clinic.id == clinic_id)
-    ).first()
+    """Read the clinic and type, then who offers it where with their weekly rules (two queries).
+
+    `not_before` skips weekly rules that ended before that date (old rosters).
+    """
+    conn = session.connection()
+    row = conn.execute(_PLAN_HEAD, {"type_id": appointment_type_id, "clinic_id": clinic_id}).first()
     if row is None:
+        if session.get(Clinic, clinic_id) is None:
+            raise NotFound("clinic", clinic_id)
         raise NotFound("appointment type", appointment_type_id)
-    appt_type, clinic = row
-    if not appt_type.active:
+    step, notice, max_days, hold, duration, before, after, active = row
+    if not active:
         raise InvalidRequest("appointment type is not active")
-
-    query = (
-        select(practitioner_locations.c.practitioner_id, Location.id, Location.timezone)
-        .join(Location, Location.id == practitioner_locations.c.location_id)
-        .join(Practitioner, Practitioner.id == practitioner_locations.c.practitioner_id)
-        .join(
-            practitioner_appointment_types,
-            and_(
-                practitioner_appointment_types.c.practitioner_id == Practitioner.id,
-                practitioner_appointment_types.c.appointment_type_id == appointment_type_id,
-            ),
-        )
-        .where(Practitioner.clinic_id == clinic_id, Practitioner.active.is_(True))
-        .order_by(practitioner_locations.c.practitioner_id, Location.id)
-    )
-    if practitioner_ids is not None:
-        query = query.where(Practitioner.id.in_(practitioner_ids))
-    if location_id is not None:
-        query = query.where(Location.id == location_id)
-    targets = [(pid, lid, zone(tz)) for pid, lid, tz in session.execute(query)]
-    if practitioner_ids is not None:
-        _require_known(session, clinic_id, Practitioner, practitioner_ids, "practitioner")
-    if location_id is not None:
-        _require_known(session, clinic_id, Location, [location_id], "location")
-
     plan = SearchPlan(
         clinic_id=clinic_id,
         appointment_type_id=appointment_type_id,
-        step_s=clinic.slot_step_minutes * 60,
-        notice_s=clinic.min_notice_minutes * 60,
-        max_window_s=clinic.max_window_days * 86400,
-        duration_s=appt_type.duration_minutes * 60,
-        before_s=appt_type.buffer_before_minutes * 60,
-        after_s=appt_type.buffer_after_minutes * 60,
-        targets=targets,
+        step_s=step * 60,
+        notice_s=notice * 60,
+        max_window_s=max_days * 86400,
+        hold_s=hold * 60,
+        duration_s=duration * 60,
+        before_s=before * 60,
+        after_s=after * 60,
+        targets=[],
     )
-    if targets:
-        rules = session.execute(
-            select(
-                WorkingHours.practitioner_id,
-                WorkingHours.location_id,
-                WorkingHours.weekday,
-                WorkingHours.starts_at,
-                WorkingHours.ends_at,
-                WorkingHours.valid_from,
-                WorkingHours.valid_until,
-            ).where(WorkingHours.practitioner_id.in_(plan.practitioner_ids))
-        )
-        for pid, lid, weekday, starts, ends, valid_from, valid_until in rules:
+    statement = _targets_statement(practitioner_ids is not None, location_id is not None)
+    params: dict[str, object] = {
+        "clinic_id": clinic_id,
+        "type_id": appointment_type_id,
+        "not_before": not_before or date.min,
+    }
+    if practitioner_ids is not None:
+        params["pids"] = practitioner_ids
+    if location_id is not None:
+        params["location_id"] = location_id
+    seen: set[tuple[int, int]] = set()
+    for pid, lid, tz, weekday, starts, ends, valid_from, valid_until in conn.execute(
+        statement, params
+    ):
+        if (pid, lid) not in seen:
+            seen.add((pid, lid))
+            plan.targets.append((pid, lid, zone(tz)))
+        if weekday is not None:
             plan.rules.setdefault((pid, lid), []).append(
                 _Rule(weekday, starts, ends, valid_from, valid_until)
             )
+    # Unknown ids are worth a query only when they explain an empty answer.
+    if practitioner_ids is not None and not {p for p, _ in seen} >= set(practitioner_ids):
+        _require_known(session, clinic_id, Practitioner, practitioner_ids, "practitioner")
+    if location_id is not None and location_id not in {loc for _, loc in seen}:
+        _require_known(session, clinic_id, Location, [location_id], "location")
     return plan
 
 
@@ -226,7 +323,7 @@ def slots_in_window(
 
 def _day_intervals(
     plan: SearchPlan,
-    exceptions: tuple[ScheduleException, ...] | list[ScheduleException],
+    exceptions: tuple[_Exception, ...] | list[_Exception],
     pid: int,
     lid: int,
     day: date,
@@ -294,22 +391,62 @@ def on_local_grid(instant: int, step_s: int, tz: ZoneInfo) -> bool:
     return (instant + utc_offset_seconds(instant, tz)) % step_s == 0
 
 
+_EXCEPTIONS = select(
+    ScheduleException.on_date,
+    ScheduleException.kind,
+    ScheduleException.practitioner_id,
+    ScheduleException.location_id,
+    ScheduleException.starts_at,
+    ScheduleException.ends_at,
+).where(
+    ScheduleException.clinic_id == bindparam("clinic_id"),
+    ScheduleException.on_date.between(bindparam("first"), bindparam("last")),
+)
+
+
 def _load_exceptions(
     session: Session, plan: SearchPlan, start: int, end: int
-) -> dict[date, list[ScheduleException]]:
+) -> dict[date, list[_Exception]]:
     # Local dates differ from UTC dates by at most a day either side.
     first = from_epoch(start).date() - timedelta(days=1)
     last = from_epoch(end + plan.duration_s).date() + timedelta(days=1)
-    rows = session.scalars(
-        select(ScheduleException).where(
-            ScheduleException.clinic_id == plan.clinic_id,
-            ScheduleException.on_date.between(first, last),
-        )
+    rows = session.connection().execute(
+        _EXCEPTIONS, {"clinic_id": plan.clinic_id, "first": first, "last": last}
     )
-    by_day: dict[date, list[ScheduleException]] = defaultdict(list)
-    for exc in rows:
-        by_day[exc.on_date].append(exc)
+    by_day: dict[date, list[_Exception]] = defaultdict(list)
+    for on_date, kind, pid, lid, starts, ends in rows:
+        by_day[on_date].append(_Exception(kind, pid, lid, starts, ends))
     return by_day
+
+
+def _busy_statement() -> Executable:
+    def blocking(model: type[Appointment] | type[Hold]) -> list[ColumnElement[bool]]:
+        return [
+            model.practitioner_id.in_(bindparam("pids", expanding=True)),
+            model.blocked_from < bindparam("hi", type_=UTCDateTime()),
+            model.blocked_from >= bindparam("floor", type_=UTCDateTime()),
+            model.blocked_until > bindparam("lo", type_=UTCDateTime()),
+        ]
+
+    appointments = select(
+        Appointment.practitioner_id,
+        epoch(Appointment.blocked_from),
+        epoch(Appointment.blocked_until),
+    ).where(
+        *blocking(Appointment),
+        Appointment.status != AppointmentStatus.CANCELLED.value,
+        Appointment.id != bindparam("ignore_appointment"),
+    )
+    holds = select(Hold.practitioner_id, epoch(Hold.blocked_from), epoch(Hold.blocked_until)).where(
+        *blocking(Hold),
+        Hold.expires_at > bindparam("now", type_=UTCDateTime()),
+        Hold.id != bindparam("ignore_hold"),
+    )
+    return union_all(appointments, holds)
+
+
+# Built once: constructing SQL expressions costs more than running them on a hot path.
+_BUSY = _busy_statement()
 
 
 def _load_busy(
@@ -320,34 +457,19 @@ def _load_busy(
     A slot [s, s+d) with this type's buffers collides with a blocked range [bf, bu) exactly when
     it meets [bf - after, bu + before); subtracting those ranges leaves only safe starts.
     """
-    lo = from_epoch(start - plan.before_s)
-    hi = from_epoch(end + plan.duration_s + plan.after_s)
-    floor = from_epoch(start - plan.before_s - MAX_BLOCK_S)
-    pids = plan.practitioner_ids
-    appointments = select(
-        Appointment.practitioner_id, Appointment.blocked_from, Appointment.blocked_until
-    ).where(
-        Appointment.practitioner_id.in_(pids),
-        Appointment.status != AppointmentStatus.CANCELLED.value,
-        Appointment.blocked_from < hi,
-        Appointment.blocked_from >= floor,
-        Appointment.blocked_until > lo,
-    )
-    if ignore.appointment_id is not None:
-        appointments = appointments.where(Appointment.id != ignore.appointment_id)
-    holds = select(Hold.practitioner_id, Hold.blocked_from, Hold.blocked_until).where(
-        Hold.practitioner_id.in_(pids),
-        Hold.expires_at > from_epoch(now),
-        Hold.blocked_from < hi,
-        Hold.blocked_from >= floor,
-        Hold.blocked_until > lo,
-        or_(literal(ignore.hold_id is None), Hold.id != (ignore.hold_id or 0)),
-    )
+    params = {
+        "pids": plan.practitioner_ids,
+        "lo": from_epoch(start - plan.before_s),
+        "hi": from_epoch(end + plan.duration_s + plan.after_s),
+        "floor": from_epoch(start - plan.before_s - MAX_BLOCK_S),
+        "now": from_epoch(now),
+        "ignore_appointment": -1 if ignore.appointment_id is None else ignore.appointment_id,
+        "ignore_hold": -1 if ignore.hold_id is None else ignore.hold_id,
+    }
     busy: dict[int, list[Interval]] = defaultdict(list)
-    for pid, blocked_from, blocked_until in session.execute(union_all(appointments, holds)):
-        busy[pid].append(
-            (to_epoch(blocked_from) - plan.after_s, to_epoch(blocked_until) + plan.before_s)
-        )
+    after, before = plan.after_s, plan.before_s
+    for pid, blocked_from, blocked_until in session.connection().execute(_BUSY, params):
+        busy[pid].append((blocked_from - after, blocked_until + before))
     return busy
 
 
@@ -373,8 +495,9 @@ def find_slots(
     return slots_in_window(session, plan, start_s, end_s, to_epoch(now))
 
 
-# Growing windows: the first few slots are usually today or tomorrow, so read little first.
-_FIRST_WINDOWS_DAYS = (1, 2, 4, 7, 14, 14, 14, 14, 14, 14, 14)
+# Growing windows (in hours): the first few slots are usually within hours, so read little
+# first, then widen quickly; past the list, fortnights.
+_FIRST_WINDOWS_HOURS = (6, 18, 48, 96, 168, 336)
 
 
 def first_slots(
@@ -391,17 +514,11 @@ def first_slots(
     cursor = to_epoch(require_aware(after, "after"))
     horizon = cursor + horizon_days * 86400
     found: list[Slot] = []
-    for days in _FIRST_WINDOWS_DAYS:
-        if cursor >= horizon:
-            break
-        end = min(cursor + days * 86400, horizon)
+    step = 0
+    while cursor < horizon and len(found) < count:
+        hours = _FIRST_WINDOWS_HOURS[min(step, len(_FIRST_WINDOWS_HOURS) - 1)]
+        end = min(cursor + hours * 3600, horizon)
         found.extend(slots_in_window(session, plan, cursor, end, to_epoch(now)))
-        if len(found) >= count:
-            break
         cursor = end
-    else:
-        while cursor < horizon and len(found) < count:
-            end = min(cursor + 14 * 86400, horizon)
-            found.extend(slots_in_window(session, plan, cursor, end, to_epoch(now)))
-            cursor = end
+        step += 1
     return found[:count]

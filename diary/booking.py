@@ -30,7 +30,6 @@ from diary.models import (
     Appointment,
     AppointmentStatus,
     CancellationReason,
-    Clinic,
     Hold,
     IdempotencyRecord,
     Patient,
@@ -107,16 +106,17 @@ def remember(
 
 
 def check_slot(
-    session: Session, clinic: Clinic, choice: SlotChoice, now: datetime, ignore: Ignore
+    session: Session, clinic_id: int, choice: SlotChoice, now: datetime, ignore: Ignore
 ) -> SearchPlan:
     """Raise unless `choice` is a free, bookable slot right now; returns the search plan."""
     start = to_epoch(require_aware(choice.starts_at, "starts_at"))
     plan = load_plan(
         session,
-        clinic.id,
+        clinic_id,
         choice.appointment_type_id,
         [choice.practitioner_id],
         choice.location_id,
+        not_before=(now - timedelta(days=1)).date(),
     )
     target = next(
         (t for t in plan.targets if t[:2] == (choice.practitioner_id, choice.location_id)), None
@@ -170,13 +170,6 @@ def _is_overlap(exc: IntegrityError) -> bool:
     )
 
 
-def _clinic(session: Session, clinic_id: int) -> Clinic:
-    clinic = session.get(Clinic, clinic_id)
-    if clinic is None:
-        raise NotFound("clinic", clinic_id)
-    return clinic
-
-
 def hold(
     session: Session,
     clinic_id: int,
@@ -186,10 +179,9 @@ def hold(
     minutes: int | None = None,
 ) -> Hold:
     """Claim a slot for a few minutes while a caller confirms; others stop seeing it."""
-    clinic = _clinic(session, clinic_id)
     lock_practitioners(session, clinic_id, [choice.practitioner_id])
     session.execute(delete(Hold).where(Hold.expires_at <= now))
-    plan = check_slot(session, clinic, choice, now, Ignore())
+    plan = check_slot(session, clinic_id, choice, now, Ignore())
     ends_at, blocked_from, blocked_until = _blocked(plan, choice.starts_at)
     held = Hold(
         clinic_id=clinic_id,
@@ -201,7 +193,8 @@ def hold(
         blocked_from=blocked_from,
         blocked_until=blocked_until,
         holder=holder,
-        expires_at=now + timedelta(minutes=minutes or clinic.hold_minutes),
+        expires_at=now
+        + (timedelta(minutes=minutes) if minutes else timedelta(seconds=plan.hold_s)),
     )
     session.add(held)
     session.flush()
@@ -232,17 +225,15 @@ def book(
         notes=notes,
         source=source,
     )
-    clinic = _clinic(session, clinic_id)
     lock_practitioners(session, clinic_id, [choice.practitioner_id])
     previous = replay(session, idempotency_key, digest)
     if previous is not None:
         return previous
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != clinic_id:
+    if session.scalar(select(Patient.clinic_id).where(Patient.id == patient_id)) != clinic_id:
         raise NotFound("patient", patient_id)
     if hold_id is not None:
         _consume_hold(session, hold_id, choice, now)
-    plan = check_slot(session, clinic, choice, now, Ignore(hold_id=hold_id))
+    plan = check_slot(session, clinic_id, choice, now, Ignore(hold_id=hold_id))
     ends_at, blocked_from, blocked_until = _blocked(plan, starts_at)
     appointment = Appointment(
         clinic_id=clinic_id,
@@ -300,7 +291,6 @@ def reschedule(
         type=new.appointment_type_id,
         start=starts_at.isoformat(),
     )
-    clinic = _clinic(session, clinic_id)
     appointment = _appointment(session, clinic_id, appointment_id)
     lock_practitioners(session, clinic_id, [appointment.practitioner_id, new.practitioner_id])
     previous = replay(session, idempotency_key, digest)
@@ -316,7 +306,7 @@ def reschedule(
     if hold_id is not None:
         _consume_hold(session, hold_id, new, now)
     plan = check_slot(
-        session, clinic, new, now, Ignore(hold_id=hold_id, appointment_id=appointment.id)
+        session, clinic_id, new, now, Ignore(hold_id=hold_id, appointment_id=appointment.id)
     )
     ends_at, blocked_from, blocked_until = _blocked(plan, starts_at)
     appointment.practitioner_id = new.practitioner_id

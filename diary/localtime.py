@@ -38,12 +38,14 @@ def require_aware(value: datetime, what: str) -> datetime:
 
 def to_epoch(value: datetime) -> int:
     """Whole seconds since the epoch for an aware datetime."""
-    return int((value - EPOCH) // timedelta(seconds=1))
+    return (
+        int(value.timestamp()) if value.tzinfo is not None else int((value - EPOCH).total_seconds())
+    )
 
 
 def from_epoch(seconds: int) -> datetime:
     """Aware UTC datetime for whole seconds since the epoch."""
-    return EPOCH + timedelta(seconds=seconds)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def utc_offset_seconds(seconds: int, tz: ZoneInfo) -> int:

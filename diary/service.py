@@ -140,10 +140,16 @@ class Diary:
         """Every free slot starting in [start, end), in time order."""
 
         def work(session: Session) -> list[Slot]:
+            now = self.clock.now()
             plan = availability.load_plan(
-                session, clinic_id, appointment_type_id, practitioner_ids, location_id
+                session,
+                clinic_id,
+                appointment_type_id,
+                practitioner_ids,
+                location_id,
+                not_before=(now - timedelta(days=1)).date(),
             )
-            return availability.find_slots(session, plan, start, end, self.clock.now())
+            return availability.find_slots(session, plan, start, end, now)
 
         return self._read(work)
 
@@ -163,7 +169,12 @@ class Diary:
 
         def work(session: Session) -> list[Slot]:
             plan = availability.load_plan(
-                session, clinic_id, appointment_type_id, practitioner_ids, location_id
+                session,
+                clinic_id,
+                appointment_type_id,
+                practitioner_ids,
+                location_id,
+                not_before=(now - timedelta(days=1)).date(),
             )
             return availability.first_slots(session, plan, count, after or now, now, horizon_days)
 

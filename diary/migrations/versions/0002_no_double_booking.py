@@ -6,7 +6,9 @@ blocked range includes both buffers, so buffers never overlap either. A violatio
 23P01, which the diary maps to SlotUnavailable.
 
 SQLite has no exclusion constraints; triggers raise on an overlapping insert or update, and the
-diary's `BEGIN IMMEDIATE` serialises writers so the check-then-write cannot race.
+diary's `BEGIN IMMEDIATE` serialises writers so the check-then-write cannot race. The trigger's
+lower bound (a blocked range is at most 12 hours, a check constraint on appointment types) keeps
+its index scan to one day of the practitioner's diary however much history there is.
 
 Revision ID: 0002
 Revises: 0001
@@ -33,6 +35,7 @@ _SQLITE_CHECK = f"""
           AND other.status <> 'cancelled'
           AND other.id IS NOT NEW.id
           AND other.blocked_from < NEW.blocked_until
+          AND other.blocked_from >= datetime(NEW.blocked_from, '-12 hours')
           AND other.blocked_until > NEW.blocked_from
     );
 """
