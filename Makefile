@@ -13,8 +13,10 @@ run: $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/receptionist serve
 
+# The example plugin is installed like a vendor's would be, so the tests prove that
+# entry-point discovery and the conformance kit work end to end.
 test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e examples/inmemory_pms
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
