@@ -35,6 +35,7 @@ the same transaction (native, durable, shared by every worker). Patients have no
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections import OrderedDict
@@ -44,7 +45,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import diary
@@ -94,8 +95,8 @@ def _diary_id(value: str, kind: str) -> int:
 
 
 def _check_key(key: str) -> None:
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise InvalidRequest(f"idempotency key must be 1 to {MAX_KEY_LENGTH} characters")
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidRequest(f"idempotency key must be 1 to {MAX_KEY_LENGTH} printable characters")
 
 
 def _patient(row: dm.Patient) -> Patient:
@@ -159,10 +160,26 @@ class DiaryAdapter:
         """Native idempotency for bookings, holds, reschedule in place, reasons, patients."""
         return self._capabilities
 
-    async def _run(self, work: Callable[[], T]) -> T:
-        """Run `work` in a worker thread and translate whatever the diary raises."""
+    async def _run(self, work: Callable[[], T], *, write: bool = False) -> T:
+        """Run `work` in a worker thread and translate whatever the diary raises.
+
+        A write is never abandoned half-way: if the caller is cancelled (a timeout, a hang-up)
+        the call still waits for the thread's transaction to finish, so no thread is left
+        running unseen and whatever comes next (a cache invalidation, a retry with the same
+        key) happens after the commit or rollback, not before it.
+        """
         try:
-            return await anyio.to_thread.run_sync(work)
+            if not write:
+                return await anyio.to_thread.run_sync(work)
+            job = asyncio.ensure_future(anyio.to_thread.run_sync(work))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await asyncio.wait([job])
+                raise
+        except DataError as exc:
+            # PostgreSQL refuses what SQLite stores (a NUL byte, an over-long value).
+            raise InvalidRequest(f"a value was not acceptable ({type(exc).__name__})") from exc
         except diary.IdempotencyConflict as exc:
             raise IdempotencyConflict(str(exc)) from exc
         except (diary.InvalidRequest, diary.DuplicatePatient) as exc:
@@ -309,7 +326,7 @@ class DiaryAdapter:
                 return _patient(
                     await self._run(lambda: self._diary.patient(self._clinic_id, patient_id))
                 )
-            created = await self._run(lambda: self._create_or_find(patient))
+            created = await self._run(lambda: self._create_or_find(patient), write=True)
             self._patient_keys[idempotency_key] = (patient, created.id)
             while len(self._patient_keys) > _REMEMBERED_KEYS:
                 self._patient_keys.popitem(last=False)
@@ -389,7 +406,7 @@ class DiaryAdapter:
                 # The key is checked above, so what is left is about the slot: it is stale.
                 raise SlotUnavailable(_STALE) from exc
 
-        return _appointment(await self._run(work))
+        return _appointment(await self._run(work, write=True))
 
     async def reschedule(
         self, appointment_id: str, slot_id: str, idempotency_key: str
@@ -422,7 +439,7 @@ class DiaryAdapter:
                     raise
                 raise SlotUnavailable(_STALE) from exc
 
-        return _appointment(await self._run(work))
+        return _appointment(await self._run(work, write=True))
 
     async def cancel(
         self, appointment_id: str, reason: CancellationReason, note: str = ""
@@ -433,7 +450,9 @@ class DiaryAdapter:
             code = diary.CancellationReason(CancellationReason(reason).value)
         except ValueError as exc:
             raise InvalidRequest("unknown cancellation reason") from exc
-        row = await self._run(lambda: self._diary.cancel(self._clinic_id, aid, code, note))
+        row = await self._run(
+            lambda: self._diary.cancel(self._clinic_id, aid, code, note), write=True
+        )
         return _appointment(row)
 
     async def aclose(self) -> None:

@@ -9,7 +9,9 @@ receptionist would say ("that time has just gone", "I can't reach the diary righ
      ├── InvalidRequest       the request itself is wrong (and retrying it will not help)
      │    └── IdempotencyConflict   a key reused with a different request
      ├── PMSUnavailable       timeouts, connection failures, 5xx: try later, take a message
-     │    └── RateLimited     over the request budget; `retry_after` seconds until it frees up
+     │    ├── RateLimited     over the request budget; `retry_after` seconds until it frees up
+     │    └── WriteOutcomeUnknown   a write timed out: it may or may not have landed; ask
+     │                              again with the same idempotency key to find out
      └── AuthFailed           the credentials were refused (401/403): a configuration problem
 """
 
@@ -46,6 +48,11 @@ class RateLimited(PMSUnavailable):
     def __init__(self, message: str = "rate limited", retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WriteOutcomeUnknown(PMSUnavailable):
+    """A write timed out: it may have landed. Repeat it with the same idempotency key (which
+    returns the first result if it did) before telling anyone it failed."""
 
 
 class AuthFailed(PMSError):

@@ -25,7 +25,7 @@ from typing import TypeVar
 from pms_adapters.availability_cache import AvailabilityCache
 from pms_adapters.budget import RequestBudget
 from pms_adapters.contract import PMSAdapter
-from pms_adapters.errors import PMSError, PMSUnavailable, RateLimited
+from pms_adapters.errors import PMSError, PMSUnavailable, RateLimited, WriteOutcomeUnknown
 from pms_adapters.metrics import AdapterMetrics
 from pms_adapters.types import (
     Appointment,
@@ -142,6 +142,7 @@ class ResilientPMS:
             "create_patient",
             lambda: self.adapter.create_patient(patient, idempotency_key),
             attempts=1,
+            write=True,
         )
 
     async def appointments(self, patient_id: str, window: Window) -> list[Appointment]:
@@ -185,13 +186,18 @@ class ResilientPMS:
     async def _write(self, operation: str, request: Callable[[], Awaitable[T]]) -> T:
         # Success or failure, the diary may have changed (a timed-out booking may have landed).
         try:
-            return await self._call(operation, request, attempts=1)
+            return await self._call(operation, request, attempts=1, write=True)
         finally:
             if self.cache is not None:
                 self.cache.invalidate()
 
     async def _call(
-        self, operation: str, request: Callable[[], Awaitable[T]], *, attempts: int
+        self,
+        operation: str,
+        request: Callable[[], Awaitable[T]],
+        *,
+        attempts: int,
+        write: bool = False,
     ) -> T:
         attempt = 1
         while True:
@@ -199,7 +205,7 @@ class ResilientPMS:
                 # A refusal comes after the budget's own max wait: passed on, not retried.
                 await self.budget.acquire()
             try:
-                return await self._attempt(operation, request)
+                return await self._attempt(operation, request, write)
             except RateLimited as exc:
                 if self.budget is not None:
                     # Holds back every worker on this credential; if the budget cannot be told,
@@ -218,7 +224,9 @@ class ResilientPMS:
                 await self._sleep(delay)
             attempt += 1
 
-    async def _attempt(self, operation: str, request: Callable[[], Awaitable[T]]) -> T:
+    async def _attempt(
+        self, operation: str, request: Callable[[], Awaitable[T]], write: bool = False
+    ) -> T:
         started = time.perf_counter()
         outcome = "cancelled"  # unless it ends any other way: the caller went away
         try:
@@ -230,10 +238,15 @@ class ResilientPMS:
             outcome = type(exc).__name__
             raise
         except TimeoutError as exc:
+            message = f"{self.name} {operation} timed out after {self.policy.timeout_seconds:g}s"
+            if write:
+                # Never a phantom failure: the write may have landed after all.
+                outcome = WriteOutcomeUnknown.__name__
+                raise WriteOutcomeUnknown(
+                    f"{message}; repeat it with the same idempotency key to learn the outcome"
+                ) from exc
             outcome = PMSUnavailable.__name__
-            raise PMSUnavailable(
-                f"{self.name} {operation} timed out after {self.policy.timeout_seconds:g}s"
-            ) from exc
+            raise PMSUnavailable(message) from exc
         except Exception as exc:
             # The text of a stray exception may quote the request: keep only its type.
             outcome = PMSUnavailable.__name__

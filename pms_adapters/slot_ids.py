@@ -59,11 +59,14 @@ class SlotCodec:
             if not hmac.compare_digest(mac, self._mac(payload)):
                 raise ValueError("bad mac")
             practitioner, location, appointment_type, minute = json.loads(payload)
-            return SlotKey(
+            key = SlotKey(
                 str(practitioner),
                 str(location),
                 str(appointment_type),
                 datetime.fromtimestamp(int(minute) * 60, UTC),
             )
+            if self.encode(key) != slot_id:  # one slot, one spelling: no padded variants
+                raise ValueError("not the canonical spelling")
+            return key
         except (ValueError, TypeError) as exc:
             raise SlotUnavailable("that slot reference is not valid; search again") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -26,6 +27,25 @@ UTCDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+def _iana_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("must not contain control characters")
+    return text
+
+
+ZoneName = Annotated[str, AfterValidator(_iana_zone)]
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+Email = Annotated[str, Field(max_length=320), AfterValidator(_printable)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -35,7 +55,7 @@ class Location(_Model):
 
     id: Id
     name: str
-    timezone: str
+    timezone: ZoneName
     address: str = ""
 
 
@@ -75,7 +95,8 @@ class SlotQuery(_Model):
     appointment_type_id: Id
     starts_after: UTCDatetime
     ends_before: UTCDatetime
-    practitioner_ids: tuple[Id, ...] | None = None
+    # None means everyone; an empty tuple would be ambiguous, so it is refused.
+    practitioner_ids: tuple[Id, ...] | None = Field(default=None, min_length=1)
     location_id: Id | None = None
     limit: int | None = Field(default=None, ge=1, le=500)
 
@@ -114,11 +135,11 @@ class PatientQuery(_Model):
 class NewPatient(_Model):
     """A patient to register."""
 
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: Name
+    last_name: Name
     date_of_birth: date | None = None
     phones: tuple[str, ...] = ()
-    email: str | None = None
+    email: Email | None = None
 
 
 class AppointmentStatus(enum.StrEnum):

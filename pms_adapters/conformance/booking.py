@@ -7,7 +7,7 @@ import pytest
 
 from pms_adapters.conformance.checked import expect, fail, outcome
 from pms_adapters.conformance.kit import Kit, describe, place
-from pms_adapters.errors import InvalidRequest, PMSError, SlotUnavailable
+from pms_adapters.errors import IdempotencyConflict, PMSError, SlotUnavailable
 from pms_adapters.types import Appointment, AppointmentStatus, CancellationReason, Slot
 
 LOST_RESPONSE = "a retry after a lost response must return the original result"
@@ -109,7 +109,7 @@ class BookingChecks:
                 f" ({first.id}, then {reused.id} at {describe(other_slot)})"
             )
         expect(
-            isinstance(reused, InvalidRequest),
+            isinstance(reused, IdempotencyConflict),
             f"adapter.book() with a reused key and a different slot raised"
             f" {type(reused).__name__} ({reused}); it should raise IdempotencyConflict",
         )

@@ -10,7 +10,7 @@ import pytest
 from pms_adapters.conformance.checked import expect, fail, outcome
 from pms_adapters.conformance.kit import Kit
 from pms_adapters.conformance.sandbox import unique_token
-from pms_adapters.errors import InvalidRequest
+from pms_adapters.errors import IdempotencyConflict
 from pms_adapters.types import NewPatient, Patient, PatientQuery
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -139,7 +139,7 @@ class PatientChecks:
                 " different request must raise IdempotencyConflict"
             )
         expect(
-            isinstance(reused, InvalidRequest),
+            isinstance(reused, IdempotencyConflict),
             f"adapter.create_patient() with a reused key and different details raised"
             f" {type(reused).__name__} ({reused}); it should raise IdempotencyConflict",
         )

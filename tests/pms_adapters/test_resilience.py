@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import anyio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -19,6 +20,7 @@ from pms_adapters.errors import (
     PMSUnavailable,
     RateLimited,
     SlotUnavailable,
+    WriteOutcomeUnknown,
 )
 from pms_adapters.metrics import AdapterMetrics
 from pms_adapters.resilience import ResilientPMS, RetryPolicy
@@ -320,7 +322,9 @@ async def test_writes_are_never_retried(operation: str) -> None:
 @pytest.mark.parametrize("operation", WRITES)
 async def test_a_write_that_times_out_is_unavailable_and_not_retried(operation: str) -> None:
     fake = ScriptedPMS().then(operation, "hang")
-    with pytest.raises(PMSUnavailable, match="timed out") as raised:
+    # The write may have landed: "outcome unknown", a PMSUnavailable that says to retry with
+    # the same key, never a plain failure.
+    with pytest.raises(WriteOutcomeUnknown, match="timed out") as raised:
         await request(ResilientPMS(fake, policy=FAST_TIMEOUT, sleep=RecordingSleep()), operation)
     assert isinstance(raised.value.__cause__, TimeoutError)
     assert fake.calls == [operation]
@@ -329,11 +333,10 @@ async def test_a_write_that_times_out_is_unavailable_and_not_retried(operation: 
 @pytest.mark.anyio
 async def test_a_read_that_times_out_is_retried() -> None:
     fake = ScriptedPMS().then("practitioners", "hang")
-    started = time.perf_counter()
     pms = ResilientPMS(fake, policy=FAST_TIMEOUT, sleep=RecordingSleep())
-    assert await pms.practitioners() == [PRACTITIONER]
+    with anyio.fail_after(30):  # a hang that is never cut off would stop here, not hang CI
+        assert await pms.practitioners() == [PRACTITIONER]
     assert fake.calls == ["practitioners"] * 2
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.anyio
