@@ -119,7 +119,8 @@ class LocalTokenBucket:
 
 
 # State: a hash {tokens, stamp}; stamp is Redis TIME from which refilling counts (in the future
-# while paused). Everything runs on the server's clock, so workers' clocks never disagree.
+# while paused). Refills and pauses are computed on the server's clock (a pause arrives as a
+# delay), so workers whose clocks disagree still agree on the budget.
 _PRELUDE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -162,11 +163,11 @@ return {1, string.format('%.6f', wait)}
 """
 )
 
-# ARGV[3] = unix time to pause until.
+# ARGV[3] = seconds from now (the server's now) to pause for.
 _PAUSE = (
     _PRELUDE
     + """
-local resume = tonumber(ARGV[3])
+local resume = now + tonumber(ARGV[3])
 if resume > stamp then
   stamp = resume
   tokens = math.min(tokens, 0)
@@ -219,8 +220,14 @@ class RedisTokenBucket:
             await self._sleep(seconds)
 
     async def pause_until(self, unix_ts: float) -> None:
-        """Empty the shared bucket and refill only from `unix_ts`, for every worker."""
+        """Empty the shared bucket and refill only from `unix_ts`, for every worker.
+
+        Sent as a delay and applied to Redis's clock, so a worker whose clock is off does not
+        shorten or stretch everyone's pause. Workers already sleeping on a reservation made
+        before the pause still send when it falls due.
+        """
+        seconds = max(0.0, unix_ts - time.time())
         try:
-            await self._pause(keys=[self.key], args=[self._rate, self.burst, unix_ts])
+            await self._pause(keys=[self.key], args=[self._rate, self.burst, seconds])
         except RedisError as exc:
             raise PMSUnavailable("request budget unreachable") from exc
