@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,16 +93,18 @@ def remember(
 ) -> None:
     """Store the key with the result, in the same transaction as the write."""
     if key is not None:
-        session.add(
-            IdempotencyRecord(
+        # A plain INSERT: the record is never read back in this transaction, so the ORM's
+        # unit of work would only add cost to every booking.
+        session.execute(
+            insert(IdempotencyRecord).values(
                 key=key,
                 clinic_id=clinic_id,
                 operation=operation,
                 request_hash=digest,
                 appointment_id=appointment.id,
+                created_at=datetime.now(UTC),
             )
         )
-        session.flush()
 
 
 def check_slot(
