@@ -62,11 +62,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    """True when the engine talks to SQLite."""
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reads. Closing it (not rolling back) leaves loaded objects readable."""

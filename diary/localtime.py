@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diary.errors import InvalidRequest
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
@@ -38,9 +36,7 @@ def require_aware(value: datetime, what: str) -> datetime:
 
 def to_epoch(value: datetime) -> int:
     """Whole seconds since the epoch for an aware datetime."""
-    return (
-        int(value.timestamp()) if value.tzinfo is not None else int((value - EPOCH).total_seconds())
-    )
+    return int(value.timestamp())  # callers pass aware datetimes (see require_aware)
 
 
 def from_epoch(seconds: int) -> datetime:

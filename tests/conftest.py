@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from diary import Diary, FixedClock
 from diary.db import make_engine, normalise_url, write_session
@@ -183,7 +182,3 @@ def demo(request: pytest.FixtureRequest, diary: Diary) -> int:
     clinic = diary.clinics()[0]
     assert clinic.name == "Harbourside Physio"
     return clinic.id
-
-
-def database_name(engine: Engine) -> str:
-    return make_url(str(engine.url)).get_backend_name()
