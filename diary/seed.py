@@ -85,6 +85,10 @@ _PATIENTS = [
 ]
 
 
+DEMO_PATIENTS: list[tuple[str, str, date]] = [(f, last, born) for f, last, born, _ in _PATIENTS]
+"""The demo clinic's patients: first name, last name, date of birth."""
+
+
 @dataclass(frozen=True)
 class _Shift:
     practitioner: int  # index into the practitioner list

@@ -1,0 +1,1 @@
+"""The receptionist agent: tools with guardrails, call scripts, date resolution and engines."""

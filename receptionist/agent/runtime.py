@@ -1,0 +1,113 @@
+"""Putting a call together: a clinic's PMS, script and clock, an engine, a conversation.
+
+Used by the chat command, the scenario suite and the telephony layer alike, so each of them
+gets the same tools, guardrails and fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import openai
+
+from pms_adapters.contract import PMSAdapter
+from receptionist.agent.conversation import Conversation, Saver
+from receptionist.agent.dates import DateResolver, NextWeekday
+from receptionist.agent.engines import Engine
+from receptionist.agent.engines.guided import GuidedEngine
+from receptionist.agent.engines.openai_chat import OpenAIChatEngine
+from receptionist.agent.script import CallScript, render_instructions
+from receptionist.agent.session import CallSession
+from receptionist.agent.toolbox import Clinic, MessageSink, Toolbox, chat_schemas
+from receptionist.agent.tools import TOOLS
+from receptionist.settings import Settings
+
+Clock = Callable[[], datetime]
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def open_clinic(
+    key: str,
+    script: CallScript,
+    pms: PMSAdapter,
+    *,
+    now: Clock = _system_now,
+    next_weekday: NextWeekday | str = NextWeekday.NEAREST,
+    message_sink: MessageSink | None = None,
+) -> Clinic:
+    """A clinic ready to take calls; its zone is its first location's (the PMS knows it)."""
+    locations = await pms.locations()
+    zone = ZoneInfo(locations[0].timezone) if locations else ZoneInfo("UTC")
+    day_first = script.country.upper() not in ("US", "CA", "PH")
+    resolver = DateResolver(zone, now, next_weekday=NextWeekday(next_weekday), day_first=day_first)
+    clinic = Clinic(
+        key=key,
+        script=script,
+        pms=pms,
+        zone=zone,
+        resolver=resolver,
+        now=now,
+        message_sink=message_sink,
+    )
+    await clinic.reference()
+    return clinic
+
+
+def openai_client(settings: Settings) -> openai.AsyncOpenAI:
+    """A client for the configured OpenAI-compatible server, with the call's patience."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unset"
+    return openai.AsyncOpenAI(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=1,
+    )
+
+
+def instructions_for(clinic: Clinic) -> str:
+    reference = clinic._reference
+    types = [t.name for t in reference[3]] if reference else []
+    return render_instructions(
+        clinic.script,
+        today=clinic.today(),
+        clinic_zone=str(clinic.zone),
+        appointment_types=types,
+    )
+
+
+def make_engine(
+    clinic: Clinic,
+    settings: Settings,
+    *,
+    client: openai.AsyncOpenAI | None = None,
+) -> Engine:
+    """The engine the settings ask for: OpenAI with a key (or when forced), else guided."""
+    if not settings.use_openai:
+        return GuidedEngine()
+    return OpenAIChatEngine(
+        client or openai_client(settings),
+        settings.openai_model,
+        instructions_for(clinic),
+        chat_schemas(TOOLS),
+    )
+
+
+def start_call(
+    clinic: Clinic,
+    engine: Engine,
+    *,
+    caller_number: str | None = None,
+    mode: str = "chat",
+    save: Saver | None = None,
+    session: CallSession | None = None,
+) -> Conversation:
+    """A conversation for a new call (the guided engine stands by as the fallback)."""
+    session = session or CallSession(clinic=clinic.key, caller_number=caller_number, mode=mode)
+    box = Toolbox(session, clinic, TOOLS)
+    fallback = engine if isinstance(engine, GuidedEngine) else GuidedEngine()
+    return Conversation(box, engine, fallback=fallback, save=save)

@@ -1,0 +1,149 @@
+"""The call record: every call's session saved so staff can read it afterwards.
+
+Two tables beside the diary's, in the same database: `calls` (one row per call, the transcript
+and tool trace as JSON) and `call_messages` (messages taken for staff). They are created on
+first use (`CallStore.create_tables`), so a PMS other than the diary still gets a call record.
+Saving runs in a worker thread: the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import anyio
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
+
+from diary.models import UTCDateTime
+from receptionist.agent.session import CallSession
+
+metadata = MetaData()
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("clinic", String(100), nullable=False, index=True),
+    Column("caller_number", String(32)),
+    Column("mode", String(20), nullable=False),
+    Column("engines", String(100), nullable=False, default=""),
+    Column("started_at", UTCDateTime(), nullable=False, index=True),
+    Column("ended_at", UTCDateTime()),
+    Column("outcome", String(20), nullable=False),
+    Column("patient_id", String(64)),
+    Column("record", JSON, nullable=False),
+)
+
+call_messages = Table(
+    "call_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(64), nullable=False, index=True),
+    Column("clinic", String(100), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("caller_name", String(200), nullable=False),
+    Column("callback_number", String(32)),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+
+class CallStore:
+    """Saves and reads call records."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create_tables(self) -> None:
+        metadata.create_all(self._engine, checkfirst=True)
+
+    async def save(self, session: CallSession) -> None:
+        """Insert or replace the session's record (safe to call after every turn)."""
+        record = session.summary()
+        await anyio.to_thread.run_sync(self._save, session, record)
+
+    def _save(self, session: CallSession, record: dict[str, Any]) -> None:
+        row = {
+            "id": session.id,
+            "clinic": session.clinic,
+            "caller_number": session.caller_number,
+            "mode": session.mode,
+            "engines": ",".join(session.engines),
+            "started_at": session.started_at,
+            "ended_at": session.ended_at,
+            "outcome": record["outcome"],
+            "patient_id": record["patient_id"],
+            "record": record,
+        }
+        with self._engine.begin() as db:
+            db.execute(delete(calls).where(calls.c.id == session.id))
+            db.execute(insert(calls).values(**row))
+            db.execute(delete(call_messages).where(call_messages.c.call_id == session.id))
+            for seq, message in enumerate(session.messages):
+                db.execute(
+                    insert(call_messages).values(
+                        call_id=session.id,
+                        clinic=session.clinic,
+                        seq=seq,
+                        caller_name=message.caller_name,
+                        callback_number=message.callback_number,
+                        text=message.text,
+                        at=message.at,
+                    )
+                )
+
+    def get(self, call_id: str) -> dict[str, Any] | None:
+        with self._engine.connect() as db:
+            record = db.execute(select(calls.c.record).where(calls.c.id == call_id)).scalar()
+        return dict(record) if record is not None else None
+
+    def recent(self, limit: int = 20, clinic: str | None = None) -> list[dict[str, Any]]:
+        """Newest first: id, clinic, caller, start, end, outcome (no transcript)."""
+        query = select(
+            calls.c.id,
+            calls.c.clinic,
+            calls.c.caller_number,
+            calls.c.mode,
+            calls.c.engines,
+            calls.c.started_at,
+            calls.c.ended_at,
+            calls.c.outcome,
+        ).order_by(calls.c.started_at.desc())
+        if clinic is not None:
+            query = query.where(calls.c.clinic == clinic)
+        with self._engine.connect() as db:
+            rows = db.execute(query.limit(limit)).mappings().all()
+        return [
+            {
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items()
+            }
+            for row in rows
+        ]
+
+    def messages(self, clinic: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Messages taken for staff, newest first."""
+        query = select(call_messages).order_by(call_messages.c.at.desc()).limit(limit)
+        if clinic is not None:
+            query = query.where(call_messages.c.clinic == clinic)
+        with self._engine.connect() as db:
+            rows = db.execute(query).mappings().all()
+        return [
+            {
+                key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items()
+            }
+            for row in rows
+        ]

@@ -1,0 +1,215 @@
+"""Judging a finished scenario call: the diary's final state and the tool trace, not wording."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.matching import fold
+from receptionist.agent.session import CallSession
+from receptionist.evals.scenario import ExpectedAppointment, ExpectedMove, Scenario
+
+WRITES = ("book_appointment", "reschedule_appointment", "cancel_appointment")
+NEEDS_IDENTITY = ("list_appointments", "reschedule_appointment", "cancel_appointment")
+PHANTOM = re.compile(
+    r"\b(you'?re booked|i'?ve booked|booked you|that'?s booked|all booked)\b", re.I
+)
+
+
+@dataclass(frozen=True)
+class Booked:
+    """One appointment as the judge sees it, with names resolved."""
+
+    id: str
+    patient: str
+    practitioner: str
+    type: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+Snapshot = Mapping[str, Booked]
+
+
+def _same(said: str, actual: str) -> bool:
+    return fold(said) == fold(actual)
+
+
+def _fits(expected: ExpectedAppointment, actual: Booked, zone: ZoneInfo) -> bool:
+    local = actual.starts_at.astimezone(zone)
+    if not _same(expected.patient, actual.patient):
+        return False
+    if expected.practitioner and not _same(expected.practitioner, actual.practitioner):
+        return False
+    if expected.type and not _same(expected.type, actual.type):
+        return False
+    if expected.date and local.date() != expected.date:
+        return False
+    if expected.starts and local.time() != expected.starts:
+        return False
+    if expected.between and not expected.between[0] <= local.time() < expected.between[1]:
+        return False
+    return True
+
+
+def _match_all(
+    what: str, expected: Sequence[ExpectedAppointment], actual: Sequence[Booked], zone: ZoneInfo
+) -> list[str]:
+    if len(expected) != len(actual):
+        return [f"{what}: expected {len(expected)}, got {len(actual)}: {_show(actual, zone)}"]
+    left = list(actual)
+    failures = []
+    for item in expected:
+        hit = next((a for a in left if _fits(item, a, zone)), None)
+        if hit is None:
+            wanted = item.model_dump(exclude_none=True)
+            failures.append(f"{what}: nothing matches {wanted}; got {_show(actual, zone)}")
+        else:
+            left.remove(hit)
+    return failures
+
+
+def _show(items: Sequence[Booked], zone: ZoneInfo) -> str:
+    shown = [
+        f"{b.patient} / {b.practitioner} / {b.type} / {b.starts_at.astimezone(zone):%a %d %H:%M}"
+        for b in items
+    ]
+    return "; ".join(shown) or "none"
+
+
+def _moves(
+    expected: Sequence[ExpectedMove], moved: Sequence[tuple[Booked, Booked]], zone: ZoneInfo
+) -> list[str]:
+    if len(expected) != len(moved):
+        return [f"moved: expected {len(expected)}, got {len(moved)}"]
+    failures = []
+    for item, (was, now) in zip(expected, sorted(moved, key=lambda m: m[0].starts_at), strict=True):
+        local = now.starts_at.astimezone(zone)
+        if not _same(item.patient, was.patient):
+            failures.append(f"moved: wrong patient {was.patient}")
+        if was.starts_at.astimezone(zone).date() != item.from_date:
+            failures.append(f"moved: from the wrong day {was.starts_at.astimezone(zone):%d %b}")
+        if item.to_date and local.date() != item.to_date:
+            failures.append(f"moved: to the wrong day {local:%a %d %b}")
+        if item.between and not item.between[0] <= local.time() < item.between[1]:
+            failures.append(f"moved: to the wrong time {local:%H:%M}")
+    return failures
+
+
+def judge(
+    scenario: Scenario,
+    session: CallSession,
+    before: Snapshot,
+    after: Snapshot,
+    zone: ZoneInfo,
+    other_patients: Sequence[str],
+    engine: str = "",
+) -> list[str]:
+    """Everything wrong with how the call went; empty means it passed."""
+    expect = scenario.expect
+    failures: list[str] = []
+    outcome = (session.outcome or session.final_outcome()).value
+    if outcome != expect.outcome:
+        failures.append(f"outcome: expected {expect.outcome}, got {outcome}")
+
+    new = [after[i] for i in after if i not in before]
+    gone = [before[i] for i in before if i not in after]
+    moved = [
+        (before[i], after[i]) for i in after
+        if i in before and after[i].starts_at != before[i].starts_at
+    ]  # fmt: skip
+    failures += _match_all("booked", expect.booked, new, zone)
+    failures += _match_all("cancelled", expect.cancelled, gone, zone)
+    failures += _moves(expect.moved, moved, zone)
+
+    registered = [
+        e.data.get("first_name", "") for e in session.trace
+        if e.name == "register_patient" and e.ok and e.data.get("existing") is False
+    ]  # fmt: skip
+    if len(registered) != len(expect.registered):
+        failures.append(f"registered: expected {list(expect.registered)}, got {registered}")
+    if len(session.messages) != expect.messages:
+        failures.append(f"messages: expected {expect.messages}, got {len(session.messages)}")
+    if bool(session.transfer_reason) != expect.transferred:
+        failures.append(f"transferred: expected {expect.transferred}")
+    if expect.identified is not None:
+        who = session.patient
+        if who is None or not _same(expect.identified, f"{who.first_name} {who.last_name}"):
+            failures.append(f"identified: expected {expect.identified}")
+
+    ran = [e.name for e in session.trace if e.ok]
+    position = 0
+    for tool in expect.tools:
+        try:
+            position = ran.index(tool, position) + 1
+        except ValueError:
+            failures.append(f"tools: {tool} did not run successfully in order; ran {ran}")
+            break
+    refused = list(expect.refused) + (list(expect.model_refused) if engine == "openai" else [])
+    for tool in refused:
+        if not any(e.name == tool and not e.ok for e in session.trace):
+            failures.append(f"refused: {tool} was never refused")
+    if expect.notice is not None:
+        relayed = any(e.ok and e.data.get("notice") for e in session.trace)
+        if relayed != expect.notice:
+            failures.append(f"late-change notice: expected {expect.notice}, got {relayed}")
+
+    failures += forbidden(session, new, after, other_patients)
+    return failures
+
+
+def forbidden(
+    session: CallSession,
+    new: Sequence[Booked],
+    after: Snapshot,
+    other_patients: Sequence[str],
+) -> list[str]:
+    """The outcomes no scenario may ever show."""
+    failures = []
+    caller_turns = [t.text for t in session.transcript if t.role == "caller"]
+    identified_at: int | None = None
+    for index, event in enumerate(session.trace):
+        if event.name in ("identify_caller", "register_patient") and event.ok:
+            identified_at = index if identified_at is None else identified_at
+        if event.ok and event.name in NEEDS_IDENTITY and identified_at is None:
+            failures.append(f"disclosed without identification: {event.name}")
+        if event.ok and event.name in WRITES and not event.result.startswith("Already"):
+            said = caller_turns[event.caller_turn - 1] if event.caller_turn else ""
+            if classify_reply(said) is not Reply.YES:
+                failures.append(f"{event.name} without the caller's yes (last said: {said!r})")
+            readback = any(
+                e.name == event.name and e.data.get("needs_confirmation")
+                for e in session.trace[:index]
+            )
+            if not readback:
+                failures.append(f"{event.name} without a read-back first")
+    identified = session.patient
+    mine = fold(f"{identified.first_name} {identified.last_name}") if identified else ""
+    spoken = [e.result for e in session.trace] + [
+        t.text for t in session.transcript if t.role == "agent"
+    ]
+    for name in other_patients:
+        if fold(name) != mine and any(fold(name) in fold(text) for text in spoken):
+            failures.append("disclosed another patient's name")
+            break
+    wrote = any(e.ok and e.name == "book_appointment" for e in session.trace)
+    if not wrote and any(PHANTOM.search(t.text) for t in session.transcript if t.role == "agent"):
+        failures.append("said booked without a confirmed booking")
+    for item in new:
+        for other in after.values():
+            if other.id == item.id:
+                continue
+            overlap = other.starts_at < item.ends_at and item.starts_at < other.ends_at
+            if overlap and (
+                other.practitioner == item.practitioner or other.patient == item.patient
+            ):
+                failures.append(f"double booking: {item.id} overlaps {other.id}")
+    return failures
+
+
+def window_days() -> timedelta:
+    return timedelta(days=120)

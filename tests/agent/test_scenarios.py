@@ -1,0 +1,106 @@
+"""The scenario suite: every case on the guided engine (caller text) and on the OpenAI engine
+(scripted model turns from a fake server, through the real `openai` client).
+
+The judge looks at the diary's final state and the tool trace, never the wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import openai
+import pytest
+
+from diary.seed import DEMO_PATIENTS
+from pms_adapters.diary_adapter import DiaryAdapter
+from receptionist.agent.engines import Engine
+from receptionist.agent.engines.guided import GuidedEngine
+from receptionist.agent.engines.openai_chat import OpenAIChatEngine
+from receptionist.agent.runtime import instructions_for
+from receptionist.agent.script import CallScript
+from receptionist.agent.toolbox import Clinic, chat_schemas
+from receptionist.agent.tools import TOOLS
+from receptionist.evals.runner import CaseResult, run_scenario
+from receptionist.evals.scenario import ModelStep, Scenario, load_scenarios
+from tests.conftest import DEMO_NOW
+from tests.fakes.openai_chat import FakeOpenAI, ToolCall, Turn
+
+SCENARIOS = load_scenarios()
+pytestmark = pytest.mark.anyio
+
+
+def test_there_are_at_least_25_scenarios_and_each_has_a_model_script() -> None:
+    assert len(SCENARIOS) >= 25
+    assert all(s.model is not None for s in SCENARIOS)
+
+
+def scripted_turn(step: ModelStep) -> Turn:
+    """One scenario model step as the fake server's scripted response."""
+    if step.say is not None:
+        return Turn(text=step.say)
+    if step.call is not None:
+        return Turn(tool_calls=[ToolCall(name, dict(args)) for name, args in step.call.items()])
+    assert step.raw is not None
+    return Turn(tool_calls=[ToolCall(name, text) for name, text in step.raw.items()])
+
+
+def report(result: CaseResult) -> str:
+    lines = [f"{result.scenario.name} on {result.engine}:"]
+    lines += [f"  FAIL {failure}" for failure in result.failures]
+    for turn in result.session.transcript:
+        lines.append(f"  {turn.role}: {turn.text}")
+    for event in result.session.trace:
+        lines.append(f"  tool {event.name} {event.arguments} -> {event.ok} {event.result[:160]}")
+    return "\n".join(lines)
+
+
+async def play(
+    scenario: Scenario,
+    pms: DiaryAdapter,
+    script: CallScript,
+    engine_for: Callable[[Clinic], Engine],
+    before_turn: Callable[[int], None] | None = None,
+) -> CaseResult:
+    return await run_scenario(
+        scenario,
+        pms,
+        script,
+        engine_for,
+        now=lambda: DEMO_NOW,
+        people=DEMO_PATIENTS,
+        before_turn=before_turn,
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+async def test_guided_engine(
+    scenario: Scenario, demo_pms: DiaryAdapter, script: CallScript
+) -> None:
+    result = await play(scenario, demo_pms, script, lambda clinic: GuidedEngine())
+    assert result.passed, report(result)
+    assert result.session.engines == ["guided"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+async def test_openai_engine_scripted(
+    scenario: Scenario,
+    demo_pms: DiaryAdapter,
+    script: CallScript,
+    fake_openai: FakeOpenAI,
+    openai_client: openai.AsyncOpenAI,
+) -> None:
+    assert scenario.model is not None
+
+    def engine_for(clinic: Clinic) -> Engine:
+        return OpenAIChatEngine(
+            openai_client, "gpt-test", instructions_for(clinic), chat_schemas(TOOLS)
+        )
+
+    def before_turn(index: int) -> None:
+        assert scenario.model is not None
+        assert fake_openai.pending == 0, f"turn {index}: earlier scripted turns unused"
+        fake_openai.push(*(scripted_turn(step) for step in scenario.model[index]))
+
+    result = await play(scenario, demo_pms, script, engine_for, before_turn)
+    assert result.passed, report(result)
+    assert result.session.engines == ["openai"], "the engine fell back: " + report(result)
