@@ -9,11 +9,16 @@ import typer
 from diary.db import make_engine, write_session
 from diary.migrate import current_revision, upgrade
 from diary.seed import ensure_demo_clinic, sydney_today
+from receptionist.cli_agent import chat, evaluate
+from receptionist.cli_script import script_app
 from receptionist.settings import Settings
 
 app = typer.Typer(help="AI phone receptionist for clinics.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(script_app, name="script")
+app.command("chat")(chat)
+app.command("eval")(evaluate)
 
 
 @app.command()

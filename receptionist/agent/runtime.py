@@ -6,20 +6,26 @@ gets the same tools, guardrails and fallback.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import openai
 
+from diary import Diary
+from diary.db import write_session
+from diary.seed import ensure_demo_clinic, sydney_today
 from pms_adapters.contract import PMSAdapter
+from pms_adapters.diary_adapter import DiaryAdapter
+from pms_adapters.resilience import ResilientPMS
 from receptionist.agent.conversation import Conversation, Saver
 from receptionist.agent.dates import DateResolver, NextWeekday
 from receptionist.agent.engines import Engine
 from receptionist.agent.engines.guided import GuidedEngine
 from receptionist.agent.engines.openai_chat import OpenAIChatEngine
-from receptionist.agent.script import CallScript, render_instructions
-from receptionist.agent.session import CallSession
+from receptionist.agent.script import CallScript, demo_script, load_script, render_instructions
+from receptionist.agent.session import CallSession, ToolEvent
 from receptionist.agent.toolbox import Clinic, MessageSink, Toolbox, chat_schemas
 from receptionist.agent.tools import TOOLS
 from receptionist.settings import Settings
@@ -105,9 +111,27 @@ def start_call(
     mode: str = "chat",
     save: Saver | None = None,
     session: CallSession | None = None,
+    observer: Callable[[ToolEvent], None] | None = None,
 ) -> Conversation:
     """A conversation for a new call (the guided engine stands by as the fallback)."""
     session = session or CallSession(clinic=clinic.key, caller_number=caller_number, mode=mode)
-    box = Toolbox(session, clinic, TOOLS)
+    box = Toolbox(session, clinic, TOOLS, observer=observer)
     fallback = engine if isinstance(engine, GuidedEngine) else GuidedEngine()
     return Conversation(box, engine, fallback=fallback, save=save)
+
+
+def demo_pms(settings: Settings, diary: Diary) -> PMSAdapter:
+    """The embedded demo clinic's diary behind the adapter contract, with its resilience."""
+    with write_session(diary.engine) as db:
+        clinic_id = ensure_demo_clinic(db, sydney_today(diary.clock.now())).id
+    secret = (
+        settings.slot_secret.get_secret_value().encode()
+        if settings.slot_secret is not None
+        else secrets.token_bytes(32)
+    )
+    return ResilientPMS(DiaryAdapter(diary, clinic_id, secret))
+
+
+def load_clinic_script(settings: Settings) -> CallScript:
+    """The script from settings, or the demo clinic's."""
+    return load_script(settings.script_path) if settings.script_path else demo_script()

@@ -110,21 +110,38 @@ class Tool(Generic[A]):
     handler: Callable[[Toolbox, A], Awaitable[ToolResult]]
 
     def parameters(self) -> dict[str, Any]:
-        """The arguments' JSON schema, without pydantic's titles (they only cost tokens)."""
-        schema: dict[str, Any] = _strip_titles(self.arguments.model_json_schema())
-        return schema
+        """The arguments' JSON schema, trimmed to what a model needs (tokens cost latency):
+        no titles, no length limits (validated here anyway), optional fields as their plain
+        type, enums inlined."""
+        schema = self.arguments.model_json_schema()
+        definitions = schema.pop("$defs", {})
+        trimmed: dict[str, Any] = _trim(schema, definitions)
+        return trimmed
 
 
-def _strip_titles(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: _strip_titles(value)
-            for key, value in node.items()
-            if key != "title" and not (key == "default" and value is None)
-        }
+_DROP = {"title", "maxLength", "minLength"}
+
+
+def _trim(node: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(node, list):
-        return [_strip_titles(item) for item in node]
-    return node
+        return [_trim(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        target = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        extra = {k: v for k, v in node.items() if k != "$ref"}
+        return _trim({**target, **extra}, definitions)
+    branches = node.get("anyOf")
+    if branches and any(b == {"type": "null"} for b in branches):
+        rest = [b for b in branches if b != {"type": "null"}]
+        if len(rest) == 1:
+            merged = {**rest[0], **{k: v for k, v in node.items() if k != "anyOf"}}
+            return _trim(merged, definitions)
+    return {
+        key: _trim(value, definitions)
+        for key, value in node.items()
+        if key not in _DROP and not (key == "default" and value in (None, False))
+    }
 
 
 def chat_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
@@ -196,10 +213,13 @@ class Toolbox:
         session: CallSession,
         clinic: Clinic,
         tools: Sequence[Tool[Any]],
+        *,
+        observer: Callable[[ToolEvent], None] | None = None,
     ) -> None:
         self.session = session
         self.clinic = clinic
         self._tools = {tool.name: tool for tool in tools}
+        self.observer = observer
 
     @property
     def names(self) -> list[str]:
@@ -221,18 +241,19 @@ class Toolbox:
         else:
             assert isinstance(parsed, dict)
             result = await self._run(tool, parsed)
-        self.session.trace.append(
-            ToolEvent(
-                name=name,
-                arguments=parsed,
-                ok=result.ok,
-                result=result.say,
-                at=datetime.now(UTC),
-                duration_ms=(time.perf_counter() - started) * 1000,
-                caller_turn=self.session.caller_turns,
-                data=_jsonable(result.data),
-            )
+        event = ToolEvent(
+            name=name,
+            arguments=parsed,
+            ok=result.ok,
+            result=result.say,
+            at=datetime.now(UTC),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            caller_turn=self.session.caller_turns,
+            data=_jsonable(result.data),
         )
+        self.session.trace.append(event)
+        if self.observer is not None:
+            self.observer(event)
         return result
 
     async def _run(self, tool: Tool[Any], arguments: dict[str, Any]) -> ToolResult:

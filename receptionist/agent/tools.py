@@ -94,7 +94,7 @@ class RescheduleAppointment(_Args):
 class CancelAppointment(_Args):
     appointment: Ref
     confirmed: bool = False
-    reason: CancellationReason = CancellationReason.PATIENT_REQUEST
+    reason: CancellationReason = Field(CancellationReason.PATIENT_REQUEST, description="If said.")
 
 
 class ClinicInfo(_Args):
