@@ -26,7 +26,11 @@ What the phrases mean (days are local dates in the clinic's zone; weeks run Mond
   receptionist would. When they agree (said on a Friday, say) it simply answers.
 - "the 14th", "14th": the next 14th on or after today, skipping months too short to have it
   ("the 31st" in April is 31 May). "14 March", "March 14", "14/3" (`day_first`): this year's,
-  or next year's once this year's has passed; with a year, exactly that date.
+  or next year's once this year's has passed (if that is beyond the horizon, it asks: "Sunday
+  1 March has already passed"); with a year, exactly that date. A weekday said with a date
+  ("Tuesday the 10th") must match it, or the agent asks; it also settles "next Tuesday".
+- A time of day with a span of days ("mornings next week", "any afternoon") sets
+  `TimeWindow.daily`: start and end cover the span, `daily` the wall times on each day.
 - "in three days": that day. "in two weeks", "in a fortnight", "in 2 weeks' time": the five
   days centred on the day two weeks from today (`WEEKS_SLACK_DAYS` either side), because
   callers mean roughly then. "in a month": the week centred on the same date next month.
@@ -83,10 +87,14 @@ __all__ = [
     "ASAP_DAYS",
     "AT_LENGTH",
     "DAY_PARTS",
+    "DOB_MAX_AGE_YEARS",
+    "MONTH_SLACK_DAYS",
+    "TWO_DIGIT_YEAR_MAX_AGE",
     "WEEKS_SLACK_DAYS",
     "DateNotUnderstood",
     "DateQuestion",
     "DateResolver",
+    "DayPart",
     "NextWeekday",
     "TimeWindow",
     "parse_date_of_birth",
@@ -233,7 +241,7 @@ _SMALL_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 # Words that may be left over once every day and time has been read.
 _FILLER = frozenset(
     """
-    a an the on of in at for to and is it be we i me my can could would will do does did if
+    a an the on of in at for to and but is it be we i me my can could would will do does did if
     please maybe perhaps sometime ish um uh er erm ah hmm like so just well ok okay yeah yes
     any time day anytime sometimes probably possibly ideally preferably possible good great
     fine best suit suits works work better how about what around there then either later
