@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Seconds to wait for the model before the guided engine takes the call over.
     llm_timeout: float = Field(default=8.0, gt=0, le=120)
     # What "next Tuesday" means: nearest | following_week | ask (see receptionist.agent.dates).
-    next_weekday: Literal["nearest", "following_week", "ask"] = "nearest"
+    next_weekday: Literal["nearest", "following_week", "ask"] = "ask"
     # The demo clinic's call script; a path to a YAML file, or empty for prompts/demo_clinic.yaml.
     script_path: str | None = None
     # Signs slot ids handed to the model (16+ bytes). Required in production; in development

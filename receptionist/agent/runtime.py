@@ -43,7 +43,7 @@ async def open_clinic(
     pms: PMSAdapter,
     *,
     now: Clock = _system_now,
-    next_weekday: NextWeekday | str = NextWeekday.NEAREST,
+    next_weekday: NextWeekday | str = NextWeekday.ASK,
     message_sink: MessageSink | None = None,
 ) -> Clinic:
     """A clinic ready to take calls; its zone is its first location's (the PMS knows it)."""

@@ -318,6 +318,11 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         widened = True
     if moving is not None:
         slots = [s for s in slots if s.starts_at != moving.starts_at]
+    if window.daily is not None:
+        earliest, latest = window.daily
+        slots = [
+            s for s in slots if earliest <= s.starts_at.astimezone(box.clinic.zone).time() < latest
+        ]
     if not slots:
         return ToolResult(
             True,
@@ -506,7 +511,11 @@ async def _no_clash(box: Toolbox, patient_id: str, slot: Slot) -> None:
     """A patient is never booked into two places at once."""
     window = Window(starts_at=slot.starts_at - timedelta(hours=12), ends_at=slot.ends_at)
     for existing in await box.clinic.pms.appointments(patient_id, window):
-        if existing.starts_at < slot.ends_at and slot.starts_at < existing.ends_at:
+        replay = (existing.practitioner_id, existing.starts_at) == (
+            slot.practitioner_id,
+            slot.starts_at,
+        )  # the same booking again: its idempotency key will return it, not a second one
+        if not replay and existing.starts_at < slot.ends_at and slot.starts_at < existing.ends_at:
             raise Refusal(
                 "The caller already has an appointment at that time: "
                 f"{await describe_slot(box, existing)}. Offer a different time.",

@@ -27,6 +27,7 @@ from pms_adapters.types import (
     SlotQuery,
     Window,
 )
+from receptionist.agent.dates import NextWeekday
 from receptionist.agent.engines import Engine
 from receptionist.agent.runtime import open_clinic, start_call
 from receptionist.agent.script import CallScript
@@ -159,10 +160,11 @@ async def run_scenario(
     now: Callable[[], datetime],
     people: Sequence[Person],
     before_turn: Callable[[int], Awaitable[None] | None] | None = None,
+    next_weekday: NextWeekday = NextWeekday.ASK,
 ) -> CaseResult:
     """Play the caller's turns, close the call and judge the result."""
     outage = OutagePMS(pms)
-    clinic = await open_clinic("scenario", script, outage, now=now)
+    clinic = await open_clinic("scenario", script, outage, now=now, next_weekday=next_weekday)
     before = await snapshot(pms, people, now(), clinic)
     registered: list[Person] = []
     conversation = start_call(clinic, engine_for(clinic), caller_number=scenario.caller_number)

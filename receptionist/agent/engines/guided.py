@@ -85,6 +85,7 @@ class GuidedEngine:
         self.request = _Request()
         self._misunderstood = 0
         self._listed_types: list[str] = []
+        self._started = False
 
     def said(self, text: str) -> None:
         """Nothing to remember: the session holds what matters."""
@@ -96,10 +97,22 @@ class GuidedEngine:
     # -- taking over from another engine ------------------------------------------------------
 
     def _resume(self, box: Toolbox) -> None:
-        """Pick up a call another engine started: a pending read-back or fresh offers."""
-        if self.stage is not Stage.OPEN or self.request.intent is not None:
+        """Pick up a call another engine started: what was asked for, who is calling, the
+        times on offer and any read-back awaiting a yes. Runs once, before the first reply."""
+        if self._started:
             return
-        pending = box.session.pending
+        self._started = True
+        session = box.session
+        earlier = [t.text for t in session.transcript if t.role == "caller"][:-1]
+        if not earlier:
+            return
+        for text in earlier:
+            heard = [i for i in intents(text) if i in _NEEDS_IDENTITY]
+            if self.request.intent is None and heard:
+                self.request.intent = heard[0]
+            if self.request.intent is not None:
+                self._note_details(box, without_birth_date(text))
+        pending = session.pending
         if pending is not None:
             self.request.intent = {
                 "book": Intent.BOOK, "reschedule": Intent.MOVE, "cancel": Intent.CANCEL,
@@ -107,6 +120,20 @@ class GuidedEngine:
             self.request.slot_ref = pending.slot_ref
             self.request.appointment_ref = pending.appointment_ref
             self.stage = Stage.CONFIRM
+            return
+        if self.request.intent is None:
+            return
+        if session.patient is None:
+            self.stage = Stage.IDENTITY
+            return
+        offers = next(
+            (e.data["offers"] for e in reversed(session.trace)
+             if e.name == "find_availability" and e.ok and e.data.get("offers")),
+            None,
+        )  # fmt: skip
+        if offers and self.request.intent in (Intent.BOOK, Intent.MOVE):
+            self.request.offers = list(offers)
+            self.stage = Stage.CHOOSE
 
     # -- one caller utterance -----------------------------------------------------------------
 
