@@ -10,6 +10,8 @@ import openai
 import pytest
 
 from diary import Diary, FixedClock
+from diary.db import make_engine
+from pms_adapters.contract import PMSAdapter
 from pms_adapters.diary_adapter import DiaryAdapter
 from receptionist.agent.runtime import open_clinic
 from receptionist.agent.script import CallScript, demo_script
@@ -39,6 +41,40 @@ def demo_diary(tmp_path: Path, sqlite_demo_source: Path) -> Iterator[Diary]:
 def demo_pms(demo_diary: Diary) -> DiaryAdapter:
     clinic = demo_diary.clinics()[0]
     return DiaryAdapter(demo_diary, clinic.id, SLOT_SECRET)
+
+
+@pytest.fixture(params=["diary", "nookal"])
+async def scenario_pms(
+    request: pytest.FixtureRequest, sqlite_demo_source: Path
+) -> AsyncIterator[PMSAdapter]:
+    """The demo clinic behind each adapter: the built-in diary, and Nookal's (a fake Nookal
+    seeded from the same demo diary, over real HTTP)."""
+    if request.param == "diary":
+        yield request.getfixturevalue("demo_pms")
+        return
+    from pms_adapters.budget import LocalTokenBucket
+    from pms_adapters.nookal import create as create_nookal
+    from tests.fakes.nookal import FakeNookal, seed_demo, serve
+
+    engine = make_engine(f"sqlite:///{sqlite_demo_source}")
+    try:
+        fake = FakeNookal()
+        demo = seed_demo(fake, engine)
+    finally:
+        engine.dispose()
+    with serve(fake) as url:
+        adapter = create_nookal(
+            demo.settings(
+                url,
+                slot_secret=SLOT_SECRET,
+                clock=lambda: DEMO_NOW,
+                budget=LocalTokenBucket(600_000, burst=10_000),
+                timeout=5.0,
+                slot_step_minutes=15,
+            )
+        )
+        yield adapter
+        await adapter.aclose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from diary.seed import DEMO_PATIENTS
-from pms_adapters.diary_adapter import DiaryAdapter
+from pms_adapters.contract import PMSAdapter
 from receptionist.agent.engines import Engine
 from receptionist.agent.engines.guided import GuidedEngine
 from receptionist.agent.engines.openai_chat import OpenAIChatEngine
@@ -56,7 +56,7 @@ def report(result: CaseResult) -> str:
 
 async def play(
     scenario: Scenario,
-    pms: DiaryAdapter,
+    pms: PMSAdapter,
     script: CallScript,
     engine_for: Callable[[Clinic], Engine],
     before_turn: Callable[[int], None] | None = None,
@@ -74,9 +74,9 @@ async def play(
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 async def test_guided_engine(
-    scenario: Scenario, demo_pms: DiaryAdapter, script: CallScript
+    scenario: Scenario, scenario_pms: PMSAdapter, script: CallScript
 ) -> None:
-    result = await play(scenario, demo_pms, script, lambda clinic: GuidedEngine())
+    result = await play(scenario, scenario_pms, script, lambda clinic: GuidedEngine())
     assert result.passed, report(result)
     assert result.session.engines == ["guided"]
 
@@ -84,7 +84,7 @@ async def test_guided_engine(
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 async def test_openai_engine_scripted(
     scenario: Scenario,
-    demo_pms: DiaryAdapter,
+    scenario_pms: PMSAdapter,
     script: CallScript,
     fake_openai: FakeOpenAI,
     openai_client: openai.AsyncOpenAI,
@@ -101,6 +101,6 @@ async def test_openai_engine_scripted(
         assert fake_openai.pending == 0, f"turn {index}: earlier scripted turns unused"
         fake_openai.push(*(scripted_turn(step) for step in scenario.model[index]))
 
-    result = await play(scenario, demo_pms, script, engine_for, before_turn)
+    result = await play(scenario, scenario_pms, script, engine_for, before_turn)
     assert result.passed, report(result)
     assert result.session.engines == ["openai"], "the engine fell back: " + report(result)
