@@ -58,3 +58,62 @@ def db_seed_demo(
         clinic = ensure_demo_clinic(session, today)
         typer.echo(f"demo clinic ready: {clinic.name} (id {clinic.id})")
     engine.dispose()
+
+
+pms_app = typer.Typer(help="Practice management system connections.", no_args_is_help=True)
+app.add_typer(pms_app, name="pms")
+
+
+@pms_app.command("list")
+def pms_list() -> None:
+    """The adapters installed (built in and plugins)."""
+    from pms_adapters import registry
+
+    for name in registry.installed():
+        typer.echo(name)
+
+
+@pms_app.command("check")
+def pms_check(
+    adapter: str = typer.Argument(..., help="Adapter name, e.g. cliniko, nookal, diary."),
+    setting: list[str] = typer.Option(
+        [], "--setting", "-s", help="key=value; a value env:NAME is read from the environment."
+    ),
+) -> None:
+    """Connect to a PMS and print what it can see (reads only; no patient data)."""
+    import asyncio
+    import json
+    import os
+
+    from pms_adapters import registry
+    from pms_adapters.check import describer
+    from pms_adapters.errors import PMSError
+
+    settings: dict[str, object] = {"environment": Settings().environment}
+    for item in setting:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected key=value, got {item!r}")
+        if value.startswith("env:"):
+            name = value.removeprefix("env:")
+            if name not in os.environ:
+                raise typer.BadParameter(f"environment variable {name} is not set")
+            value = os.environ[name]
+        settings[key] = value
+
+    async def run() -> dict[str, object]:
+        connection = registry.create(adapter, settings)
+        try:
+            return await describer(connection)(connection)
+        finally:
+            await connection.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except registry.UnknownAdapter as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except (PMSError, ValueError) as exc:
+        typer.echo(f"{adapter}: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(report, indent=2, default=str))

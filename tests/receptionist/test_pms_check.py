@@ -1,0 +1,57 @@
+"""`receptionist pms check`: connect through the registry and print what the PMS can see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from diary.db import make_engine
+from receptionist.cli import app
+from tests.fakes.nookal import FakeNookal, seed_demo, serve
+
+
+def test_check_the_built_in_diary(sqlite_demo_source: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{sqlite_demo_source}"
+    result = CliRunner().invoke(app, ["pms", "check", "diary", "-s", f"database_url={url}"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [p["name"] for p in report["practitioners"]][:2] == ["Sarah Chen", "James O'Brien"]
+    assert len(report["appointment_types"]) == 4
+
+
+def test_check_a_nookal_clinic(sqlite_demo_source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(f"sqlite:///{sqlite_demo_source}")
+    try:
+        fake = FakeNookal()
+        demo = seed_demo(fake, engine)
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("NOOKAL_TEST_KEY", demo.api_key)
+    with serve(fake) as base_url:
+        result = CliRunner().invoke(
+            app,
+            [
+                "pms", "check", "nookal",
+                "-s", "api_key=env:NOOKAL_TEST_KEY",
+                "-s", f"base_url={base_url}",
+                "-s", "slot_secret=a-test-secret-of-some-length",
+            ],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["adapter"] == "nookal" and report["key_verified"] is True
+    assert {loc["name"] for loc in report["locations"]} == {"Surry Hills", "Parramatta"}
+    assert demo.api_key not in result.output
+
+
+def test_unknown_adapter_and_bad_settings_are_clear() -> None:
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["pms", "check", "nosuch"])
+    assert unknown.exit_code == 2 and "nosuch" in unknown.output
+    bad = runner.invoke(app, ["pms", "check", "diary", "-s", "oops"])
+    assert bad.exit_code != 0 and "key=value" in bad.output
+    missing = runner.invoke(app, ["pms", "check", "diary", "-s", "x=env:NOT_SET_ANYWHERE_42"])
+    assert missing.exit_code != 0 and "NOT_SET_ANYWHERE_42" in missing.output
