@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from diary.db import normalise_url
@@ -52,6 +52,14 @@ class Settings(BaseSettings):
         if self.engine == "openai":
             return True
         return self.engine == "auto" and self.openai_api_key is not None
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.environment == "production":
+            secret = self.slot_secret.get_secret_value() if self.slot_secret else ""
+            if len(secret.encode()) < 16:
+                raise ValueError("production needs RECEPTIONIST_SLOT_SECRET (16 bytes or more)")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -171,6 +171,18 @@ _CONNECTORS = {
     "one", "ten", "eleven", "twelve", "seven", "eight", "nine", "or", "and", "any", "time",
     "possible", "as", "ish", "until", "till",
 }  # fmt: skip
+_ASAP_WORDS = {
+    "as",
+    "soon",
+    "possible",
+    "asap",
+    "soonest",
+    "earliest",
+    "next",
+    "available",
+    "any",
+    "time",
+}
 _EDGE = {"on", "at", "the", "in", "of", "to", "a", "or", "and", "by", "from", "as", "any"}
 _TIME_TOKEN = re.compile(r"^(\d{1,2}(:\d{2})?(am|pm)?|\d{1,2}(st|nd|rd|th)|\d{1,2}/\d{1,2})$")
 
@@ -198,9 +210,8 @@ def when_phrase(text: str) -> str | None:
                 run.pop()
             kept.extend(run)
     if mentions(text, ["as soon as possible", "asap", "soonest", "earliest", "next available"]):
-        return (
-            "asap" if not kept or kept in (["asap"], ["soonest"], ["earliest"]) else " ".join(kept)
-        )
+        rest = [t for t in kept if t not in _ASAP_WORDS]
+        return " ".join(rest) if rest else "asap"
     return " ".join(kept) or None
 
 
