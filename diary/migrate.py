@@ -9,6 +9,17 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 
+def owns(name: str | None, type_: str, parent_names: object = None) -> bool:
+    """Alembic's `include_name` hook: the diary's migrations manage only the diary's tables.
+
+    The service keeps other tables in the same database (the call record); autogenerate must
+    neither see them as drift nor propose dropping them.
+    """
+    from diary.models import Base
+
+    return type_ != "table" or name in Base.metadata.tables
+
+
 def alembic_config() -> Config:
     """An Alembic config pointing at the migrations shipped inside the package."""
     cfg = Config()

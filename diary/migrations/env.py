@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import text
 
 from diary.db import make_engine
+from diary.migrate import owns
 from diary.models import Base
 
 config = context.config
@@ -14,6 +15,7 @@ target_metadata = Base.metadata
 
 def _run(connection: object) -> None:
     context.configure(
+        include_name=owns,
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them

@@ -565,8 +565,9 @@ async def reschedule_appointment(box: Toolbox, args: RescheduleAppointment) -> T
     if ask is not None:
         return ask
     moved = await box.clinic.pms.reschedule(current.id, slot.id, key)
-    box.session.remember_appointment(moved)
-    return await _written(box, key, moved, Outcome.MOVED, "Moved", notice)
+    box.session.appointments[args.appointment] = moved  # some PMSs give a moved one a new id
+    result = await _written(box, key, moved, Outcome.MOVED, "Moved", notice)
+    return ToolResult(result.ok, result.say, {**result.data, "previous_id": current.id})
 
 
 async def cancel_appointment(box: Toolbox, args: CancelAppointment) -> ToolResult:

@@ -116,12 +116,21 @@ def judge(
     if outcome != expect.outcome:
         failures.append(f"outcome: expected {expect.outcome}, got {outcome}")
 
-    new = [after[i] for i in after if i not in before]
-    gone = [before[i] for i in before if i not in after]
+    new_ids = {i for i in after if i not in before}
+    gone_ids = {i for i in before if i not in after}
     moved = [
         (before[i], after[i]) for i in after
         if i in before and after[i].starts_at != before[i].starts_at
     ]  # fmt: skip
+    for event in session.trace:  # a PMS may give a moved appointment a new id (Cliniko does)
+        old, now = event.data.get("previous_id"), event.data.get("appointment_id")
+        if event.ok and event.name == "reschedule_appointment" and old != now:
+            if old in gone_ids and now in new_ids:
+                moved.append((before[old], after[now]))
+                gone_ids.discard(old)
+                new_ids.discard(now)
+    new = [after[i] for i in sorted(new_ids)]
+    gone = [before[i] for i in sorted(gone_ids)]
     failures += _match_all("booked", expect.booked, new, zone)
     failures += _match_all("cancelled", expect.cancelled, gone, zone)
     failures += _moves(expect.moved, moved, zone)

@@ -43,14 +43,18 @@ def demo_pms(demo_diary: Diary) -> DiaryAdapter:
     return DiaryAdapter(demo_diary, clinic.id, SLOT_SECRET)
 
 
-@pytest.fixture(params=["diary", "nookal"])
+@pytest.fixture(params=["diary", "nookal", "cliniko"])
 async def scenario_pms(
     request: pytest.FixtureRequest, sqlite_demo_source: Path
 ) -> AsyncIterator[PMSAdapter]:
-    """The demo clinic behind each adapter: the built-in diary, and Nookal's (a fake Nookal
-    seeded from the same demo diary, over real HTTP)."""
+    """The demo clinic behind each adapter: the built-in diary, and Nookal's and Cliniko's
+    (fakes seeded from the same demo diary, over real HTTP)."""
     if request.param == "diary":
         yield request.getfixturevalue("demo_pms")
+        return
+    if request.param == "cliniko":
+        async for adapter in _cliniko(sqlite_demo_source):
+            yield adapter
         return
     from pms_adapters.budget import LocalTokenBucket
     from pms_adapters.nookal import create as create_nookal
@@ -75,6 +79,37 @@ async def scenario_pms(
         )
         yield adapter
         await adapter.aclose()
+
+
+async def _cliniko(sqlite_demo_source: Path) -> AsyncIterator[PMSAdapter]:
+    from pms_adapters.budget import LocalTokenBucket
+    from pms_adapters.cliniko import create as create_cliniko
+    from tests.fakes.cliniko import FakeCliniko, FakeClinikoServer
+    from tests.fakes.cliniko.demo import load_diary_clinic
+
+    key = "scenario-cliniko-key-au1"
+    engine = make_engine(f"sqlite:///{sqlite_demo_source}")
+    try:
+        demo = load_diary_clinic(engine, fake=FakeCliniko(api_key=key), clock=lambda: DEMO_NOW)
+    finally:
+        engine.dispose()
+    server = FakeClinikoServer(demo.fake).start()
+    try:
+        adapter = create_cliniko(
+            {
+                "api_key": key,
+                "base_url": server.url,
+                "slot_secret": SLOT_SECRET,
+                "clock": lambda: DEMO_NOW,
+                "budget": LocalTokenBucket(rate_per_minute=600_000, burst=10_000),
+                "timeout": 5.0,
+                "write_settle_delay": 0.02,
+            }
+        )
+        yield adapter
+        await adapter.aclose()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
