@@ -1,0 +1,1 @@
+"""Telephony: Twilio webhooks, ConversationRelay and Media Streams, call control."""
