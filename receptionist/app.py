@@ -16,7 +16,13 @@ from diary import Diary, DiaryError, InvalidRequest, NotFound, SlotUnavailable
 from diary.db import write_session
 from diary.localtime import zone
 from diary.seed import DEMO_CLINIC_NAME, ensure_demo_clinic, sydney_today
+from receptionist import admin
+from receptionist.calls import CallStore
 from receptionist.settings import Settings
+from receptionist.telephony import relay, webhooks
+from receptionist.telephony.clinics import ClinicDirectory
+from receptionist.telephony.control import TwilioControl
+from receptionist.telephony.service import Telephony
 
 
 def get_diary(request: Request) -> Diary:
@@ -55,6 +61,21 @@ class ClinicSlots(BaseModel):
     appointment_types: list[AppointmentTypeSlots]
 
 
+def build_telephony(settings: Settings, diary: Diary) -> Telephony:
+    """The telephony layer's shared state: clinics, the call record, Twilio's REST API."""
+    store = CallStore(diary.engine)
+    store.create_tables()
+    control = None
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        control = TwilioControl(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            api_base_url=settings.twilio_api_base_url,
+        )
+    directory = ClinicDirectory(settings, diary, now=diary.clock.now)
+    return Telephony(settings, directory, store, control, now=diary.clock.now)
+
+
 def create_app(settings: Settings | None = None, diary: Diary | None = None) -> FastAPI:
     """Build the app; opens (and migrates, and seeds) the diary at start-up unless given one."""
     settings = settings or Settings()
@@ -63,16 +84,22 @@ def create_app(settings: Settings | None = None, diary: Diary | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = diary is None
         app.state.diary = diary or Diary.open(settings.database_url)
+        app.state.settings = settings
         if settings.seed_demo:
             with write_session(app.state.diary.engine) as session:
                 ensure_demo_clinic(session, sydney_today(app.state.diary.clock.now()))
+        app.state.telephony = build_telephony(settings, app.state.diary)
         try:
             yield
         finally:
+            await app.state.telephony.aclose()
             if opened:
                 app.state.diary.close()
 
     app = FastAPI(title="Clinic receptionist", lifespan=lifespan)
+    app.include_router(webhooks.router)
+    app.include_router(relay.router)
+    app.include_router(admin.router)
 
     @app.exception_handler(DiaryError)
     async def diary_error(_request: Request, exc: DiaryError) -> JSONResponse:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    update,
 )
 
 from diary.models import UTCDateTime
@@ -43,6 +44,8 @@ calls = Table(
     Column("ended_at", UTCDateTime()),
     Column("outcome", String(20), nullable=False),
     Column("patient_id", String(64)),
+    Column("status", String(20)),
+    Column("duration_s", Integer),
     Column("record", JSON, nullable=False),
 )
 
@@ -57,6 +60,7 @@ call_messages = Table(
     Column("callback_number", String(32)),
     Column("text", Text, nullable=False),
     Column("at", UTCDateTime(), nullable=False),
+    Column("recording_url", String(500)),
 )
 
 
@@ -85,12 +89,28 @@ class CallStore:
             "ended_at": session.ended_at,
             "outcome": record["outcome"],
             "patient_id": record["patient_id"],
+            "status": session.status,
+            "duration_s": session.duration_s,
             "record": record,
         }
         with self._engine.begin() as db:
+            known = db.execute(
+                select(calls.c.status, calls.c.duration_s, calls.c.ended_at).where(
+                    calls.c.id == session.id
+                )
+            ).first()
+            if known is not None and session.status is None and known[0] is not None:
+                # The provider's final status arrived first: keep it, and the call's end.
+                row["status"], row["duration_s"] = known[0], known[1]
+                row["ended_at"] = row["ended_at"] or known[2]
+                record["status"], record["duration_s"] = known[0], known[1]
             db.execute(delete(calls).where(calls.c.id == session.id))
             db.execute(insert(calls).values(**row))
-            db.execute(delete(call_messages).where(call_messages.c.call_id == session.id))
+            db.execute(
+                delete(call_messages).where(
+                    call_messages.c.call_id == session.id, call_messages.c.recording_url.is_(None)
+                )
+            )
             for seq, message in enumerate(session.messages):
                 db.execute(
                     insert(call_messages).values(
@@ -103,6 +123,73 @@ class CallStore:
                         at=message.at,
                     )
                 )
+
+    async def finish(self, call_id: str, status: str, duration_s: int | None, at: datetime) -> bool:
+        """The provider says the call is over: complete its record once (replays change
+        nothing). The outcome stays what the call's last saved state made it, so a caller
+        who hung up mid-booking is `abandoned`. False when there is no such call."""
+        return await anyio.to_thread.run_sync(self._finish, call_id, status, duration_s, at)
+
+    def _finish(self, call_id: str, status: str, duration_s: int | None, at: datetime) -> bool:
+        with self._engine.begin() as db:
+            row = db.execute(
+                select(calls.c.record, calls.c.ended_at).where(calls.c.id == call_id)
+            ).first()
+            if row is None:
+                return False
+            record, ended_at = dict(row[0]), row[1]
+            if ended_at is not None and record.get("status") == status:
+                return True
+            record["status"] = status
+            record["duration_s"] = duration_s
+            record["ended_at"] = record.get("ended_at") or at.isoformat()
+            db.execute(
+                update(calls)
+                .where(calls.c.id == call_id)
+                .values(
+                    ended_at=ended_at or at,
+                    status=status,
+                    duration_s=duration_s,
+                    outcome=record["outcome"],
+                    record=record,
+                )
+            )
+        return True
+
+    async def add_recording(self, call_id: str, url: str, at: datetime) -> bool:
+        """A voicemail left on the call: kept with the call's messages for staff."""
+        return await anyio.to_thread.run_sync(self._add_recording, call_id, url, at)
+
+    def _add_recording(self, call_id: str, url: str, at: datetime) -> bool:
+        with self._engine.begin() as db:
+            row = db.execute(
+                select(calls.c.clinic, calls.c.caller_number).where(calls.c.id == call_id)
+            ).first()
+            if row is None:
+                return False
+            exists = db.execute(
+                select(call_messages.c.id).where(
+                    call_messages.c.call_id == call_id, call_messages.c.recording_url == url
+                )
+            ).first()
+            if exists is None:
+                db.execute(
+                    insert(call_messages).values(
+                        call_id=call_id,
+                        clinic=row[0],
+                        seq=1000,
+                        caller_name="(voicemail)",
+                        callback_number=row[1],
+                        text="Voicemail recording",
+                        at=at,
+                        recording_url=url,
+                    )
+                )
+        return True
+
+    async def fetch(self, call_id: str) -> dict[str, Any] | None:
+        """`get`, from a worker thread (for use on the event loop)."""
+        return await anyio.to_thread.run_sync(self.get, call_id)
 
     def get(self, call_id: str) -> dict[str, Any] | None:
         with self._engine.connect() as db:
@@ -120,6 +207,7 @@ class CallStore:
             calls.c.started_at,
             calls.c.ended_at,
             calls.c.outcome,
+            calls.c.status,
         ).order_by(calls.c.started_at.desc())
         if clinic is not None:
             query = query.where(calls.c.clinic == clinic)

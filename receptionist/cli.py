@@ -117,3 +117,74 @@ def pms_check(
         typer.echo(f"{adapter}: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(report, indent=2, default=str))
+
+
+@app.command("calls")
+def calls_list(
+    limit: int = typer.Option(20, min=1, max=500, help="How many calls."),
+    clinic: str | None = typer.Option(None, help="Only this clinic's calls."),
+    show: str | None = typer.Option(None, help="Print one call's full record (JSON)."),
+) -> None:
+    """Recent calls from the call record (newest first), or one call in full."""
+    import json
+
+    from receptionist.calls import CallStore
+
+    engine = make_engine(Settings().database_url)
+    try:
+        store = CallStore(engine)
+        store.create_tables()
+        if show:
+            record = store.get(show)
+            if record is None:
+                typer.echo(f"no call {show}", err=True)
+                raise typer.Exit(1)
+            typer.echo(json.dumps(record, indent=2))
+            return
+        for row in store.recent(limit, clinic):
+            started = str(row["started_at"])[:19].replace("T", " ")
+            typer.echo(
+                f"{started}  {row['id']}  {row['clinic']:<12} {row['mode']:<8}"
+                f" {row['outcome']:<11} {row['status'] or '-'}"
+            )
+    finally:
+        engine.dispose()
+
+
+@app.command("call")
+def call(
+    url: str = typer.Option("http://127.0.0.1:8000", help="Where the service listens."),
+    public_url: str | None = typer.Option(
+        None, help="The public base URL the service checks signatures against (default: url)."
+    ),
+    caller: str = typer.Option("+61412345678", "--from", help="The caller's number."),
+    called: str = typer.Option("+61255501234", "--to", help="The clinic's number."),
+) -> None:
+    """Phone a running service as Twilio would: type as the caller ("#1" presses 1)."""
+    import asyncio
+
+    from receptionist.telephony.simulator import CallSimulator, run_interactive
+
+    settings = Settings()
+
+    async def main() -> None:
+        sim = CallSimulator(
+            url,
+            settings.webhook_auth_token,
+            public_base_url=public_url or settings.public_base_url or url,
+            caller=caller,
+            called=called,
+        )
+
+        async def read(prompt: str) -> str | None:
+            try:
+                return await asyncio.to_thread(input, prompt)
+            except EOFError:
+                return None
+
+        try:
+            await run_interactive(sim, read, typer.echo)
+        finally:
+            await sim.aclose()
+
+    asyncio.run(main())

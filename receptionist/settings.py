@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from diary.db import normalise_url
 
+# Signs webhooks when no Twilio account is configured, so `receptionist call` works out of the
+# box; production refuses to start without a real token.
+DEVELOPMENT_AUTH_TOKEN = "development-twilio-auth-token"
+
 
 class Settings(BaseSettings):
     """Everything the service can be told from outside; defaults run the embedded demo."""
@@ -36,6 +40,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("RECEPTIONIST_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
     )
     openai_model: str = "gpt-4.1-mini"
+    # Speech to speech (Media Streams mode): the Realtime model, its voice and turn detection.
+    realtime_model: str = "gpt-realtime"
+    realtime_voice: str = "marin"
+    realtime_vad: Literal["server_vad", "semantic_vad"] = "semantic_vad"
+    # The Realtime websocket base (wss://api.openai.com/v1 when unset); tests use a fake.
+    openai_websocket_base_url: str | None = None
     # Seconds to wait for the model before the guided engine takes the call over.
     llm_timeout: float = Field(default=8.0, gt=0, le=120)
     # What "next Tuesday" means: nearest | following_week | ask (see receptionist.agent.dates).
@@ -45,6 +55,35 @@ class Settings(BaseSettings):
     # Signs slot ids handed to the model (16+ bytes). Required in production; in development
     # a random one is made at start, so slot ids do not survive a restart.
     slot_secret: SecretStr | None = None
+
+    # -- telephony ------------------------------------------------------------------------------
+    # The URL Twilio uses to reach this service (https://clinic.example.com): webhook signatures
+    # are checked against it, so it must be right behind a proxy. Unset: taken from each request.
+    public_base_url: str | None = None
+    twilio_account_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("RECEPTIONIST_TWILIO_ACCOUNT_SID", "TWILIO_ACCOUNT_SID"),
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("RECEPTIONIST_TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN"),
+    )
+    # Twilio's REST API; tests point the real library at a local fake.
+    twilio_api_base_url: str | None = None
+    # YAML mapping each Twilio number to a clinic; unset serves the demo clinic on any number.
+    clinics_file: str | None = None
+    # Bearer token for /api/calls; unset disables the admin API.
+    admin_token: SecretStr | None = None
+    # Seconds a call's websocket token stays valid after the voice webhook issued it.
+    call_token_ttl: int = Field(default=120, ge=5, le=3600)
+    sms_confirmations: bool = True
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The Twilio auth token that signs webhooks (a fixed one in development and tests)."""
+        if self.twilio_auth_token is not None:
+            return self.twilio_auth_token.get_secret_value()
+        return DEVELOPMENT_AUTH_TOKEN
 
     @property
     def use_openai(self) -> bool:
@@ -59,6 +98,11 @@ class Settings(BaseSettings):
             secret = self.slot_secret.get_secret_value() if self.slot_secret else ""
             if len(secret.encode()) < 16:
                 raise ValueError("production needs RECEPTIONIST_SLOT_SECRET (16 bytes or more)")
+            if self.twilio_auth_token is None or self.public_base_url is None:
+                raise ValueError(
+                    "production needs TWILIO_AUTH_TOKEN and RECEPTIONIST_PUBLIC_BASE_URL"
+                    " (webhook signatures are checked against them)"
+                )
         return self
 
     @field_validator("database_url")

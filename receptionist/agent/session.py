@@ -125,13 +125,19 @@ class CallSession:
     appointments: dict[str, Appointment] = field(default_factory=dict)
     pending: PendingConfirmation | None = None
     completed_writes: dict[str, Appointment] = field(default_factory=dict)
+    # What the PMS confirmed, in order: the source of every confirmation text.
+    writes: list[tuple[Outcome, Appointment]] = field(default_factory=list)
     transcript: list[Turn] = field(default_factory=list)
     trace: list[ToolEvent] = field(default_factory=list)
     messages: list[TakenMessage] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     actions: set[Outcome] = field(default_factory=set)
     transfer_reason: str | None = None
+    voicemail_requested: bool = False
     end_requested: bool = False
+    status: str | None = None  # the telephony provider's final call status
+    duration_s: int | None = None
     outcome: Outcome | None = None
 
     # -- transcript -------------------------------------------------------------------------
@@ -236,6 +242,9 @@ class CallSession:
                 }
                 for m in self.messages
             ],
+            "notifications": list(self.notifications),
             "errors": list(self.errors),
             "transfer_reason": self.transfer_reason,
+            "status": self.status,
+            "duration_s": self.duration_s,
         }

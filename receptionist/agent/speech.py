@@ -48,6 +48,16 @@ def join_words(items: Iterable[str], last: str = "or") -> str:
     return f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
+_CHUNK_MARKUP = re.compile(r"[*#`|\[\]_~]+|^\s*[-•]\s+", re.MULTILINE)
+
+
+def speakable(piece: str) -> str:
+    """A streamed piece of text made safe for text-to-speech without touching its spacing
+    (pieces are joined by the listener): markdown marks and bullets dropped, newlines become
+    spaces."""
+    return _CHUNK_MARKUP.sub("", piece).replace("\n", " ")
+
+
 def plain(text: str) -> str:
     """Strip markdown-ish markup and collapse whitespace, for text-to-speech."""
     return " ".join(_MARKUP.sub("", text).split())

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+import anyio
 from pydantic import BaseModel, ValidationError
 
 from pms_adapters.contract import PMSAdapter
@@ -262,6 +263,11 @@ class Toolbox:
         except ValidationError as exc:
             return ToolResult(False, _validation_text(exc))
         try:
+            if tool.name in WRITE_TOOLS:
+                # A write in flight is never abandoned half-way (a barge-in or a hang-up
+                # cancels the reply, not the booking): it runs to its end, then we stop.
+                with anyio.CancelScope(shield=True):
+                    return await tool.handler(self, args)
             return await tool.handler(self, args)
         except Refusal as refusal:
             return ToolResult(False, refusal.say, refusal.data)

@@ -109,6 +109,7 @@ class TakeMessage(_Args):
     caller_name: Text
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
     callback_number: Text | None = Field(None, description="Omit to use the number calling.")
+    voicemail: bool = Field(False, description="The caller would rather record a voicemail.")
 
 
 class EndCall(_Args):
@@ -179,7 +180,8 @@ async def speak_slots(box: Toolbox, slots: Sequence[Slot]) -> str:
             days.append((local, [said]))
     first = slots[0]
     kind = types.get(first.appointment_type_id)
-    head = kind.name if kind else "an appointment"
+    head = kind.name if kind else "appointment"
+    head = ("an " if head[:1].lower() in "aeiou" else "a ") + head
     if one_who:
         head += f" with {practitioners.get(first.practitioner_id, 'a practitioner')}"
     if one_where and len(locations) > 1:
@@ -596,6 +598,7 @@ async def _written(
     """The PMS confirmed the write: only now may the agent say it is done."""
     session = box.session
     session.completed_writes[key] = appointment
+    session.writes.append((outcome, appointment))
     session.pending = None
     session.actions.add(outcome)
     ref = session.remember_appointment(appointment)
@@ -640,6 +643,13 @@ async def take_message(box: Toolbox, args: TakeMessage) -> ToolResult:
     if box.clinic.message_sink is not None:
         await box.clinic.message_sink(session, message)
     session.actions.add(Outcome.MESSAGE)
+    if args.voicemail:
+        session.voicemail_requested = True
+        return ToolResult(
+            True,
+            "Noted. Tell the caller they can record their message after the tone.",
+            {"message": len(session.messages), "voicemail": True},
+        )
     return ToolResult(
         True,
         "Message taken. Tell the caller the team will call them back.",

@@ -118,5 +118,13 @@ def test_speech() -> None:
 def test_production_needs_a_slot_secret() -> None:
     with pytest.raises(ValidationError, match="SLOT_SECRET"):
         Settings(environment="production")
-    assert Settings(environment="production", slot_secret="x" * 16).slot_secret is not None
+    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
+        Settings(environment="production", slot_secret="x" * 16)
+    ready = Settings(
+        environment="production",
+        slot_secret="x" * 16,
+        twilio_auth_token="t" * 32,
+        public_base_url="https://clinic.example.com",
+    )
+    assert ready.webhook_auth_token == "t" * 32
     assert not Settings(engine="auto").use_openai or Settings().openai_api_key is not None

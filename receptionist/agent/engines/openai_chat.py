@@ -20,7 +20,7 @@ from typing import Any
 import openai
 
 from receptionist.agent.engines import EngineUnavailable
-from receptionist.agent.speech import plain
+from receptionist.agent.speech import speakable
 from receptionist.agent.toolbox import Toolbox
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class OpenAIChatEngine:
                     continue
                 delta = chunk.choices[0].delta
                 if delta.content:
-                    piece = plain(delta.content) if "*" in delta.content else delta.content
+                    piece = speakable(delta.content)
                     text.append(piece)
                     yield piece
                 for fragment in delta.tool_calls or ():

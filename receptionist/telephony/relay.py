@@ -1,0 +1,207 @@
+"""The ConversationRelay websocket: Twilio does speech-to-text and text-to-speech, we talk text.
+
+Twilio sends `setup`, then `prompt` (acted on when `last` is true), `dtmf`, `interrupt` and
+`error`. The first message must be `setup` carrying the call's signed token (a `<Parameter>`
+from the voice webhook's TwiML); without a valid one the socket is closed before anything
+else happens. Replies stream back as `text` tokens while the engine writes them, then a
+`last: true`. An `interrupt` cancels the reply in flight (a write already started finishes)
+and keeps in the history only what the caller heard. When the receptionist transfers, takes a
+voicemail or ends the call, we send `end` with hand-off data and Twilio asks the `<Connect>`
+action URL what to do next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from receptionist.agent.conversation import Conversation
+from receptionist.agent.runtime import make_engine, start_call
+from receptionist.agent.session import CallSession, Outcome
+from receptionist.telephony import tokens
+from receptionist.telephony.clinics import LiveClinic
+from receptionist.telephony.service import Telephony, caller_e164
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+SETUP_TIMEOUT = 10.0
+POLICY_VIOLATION = 1008
+
+
+@router.websocket("/twilio/relay")
+async def relay_socket(websocket: WebSocket) -> None:
+    service: Telephony = websocket.app.state.telephony
+    await websocket.accept()
+    try:
+        setup = json.loads(await asyncio.wait_for(websocket.receive_text(), SETUP_TIMEOUT))
+    except (TimeoutError, json.JSONDecodeError, WebSocketDisconnect, KeyError):
+        logger.warning("relay socket closed: no valid setup message")
+        await _close(websocket)
+        return
+    call_sid = str(setup.get("callSid", "")) if isinstance(setup, dict) else ""
+    parameters = setup.get("customParameters") if isinstance(setup, dict) else None
+    token = parameters.get("token") if isinstance(parameters, dict) else None
+    try:
+        if not isinstance(setup, dict) or setup.get("type") != "setup" or not token:
+            raise tokens.InvalidToken("no setup with a token")
+        claims = tokens.verify(str(token), service.token_secret, call_sid=call_sid)
+    except tokens.InvalidToken as exc:
+        logger.warning("relay socket refused: %s", exc)
+        await _close(websocket)
+        return
+    config = service.directory.config_for_key(claims.clinic)
+    if config is None:
+        await _close(websocket)
+        return
+    live = await service.directory.open(config)
+    call = RelayCall(service, live, websocket, await _session(service, claims, setup))
+    task = asyncio.current_task()
+    assert task is not None
+    service.live.add(call_sid, task)
+    try:
+        await call.run()
+    finally:
+        service.live.remove(call_sid, task)
+
+
+async def _close(websocket: WebSocket) -> None:
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close(code=POLICY_VIOLATION)
+
+
+async def _session(
+    service: Telephony, claims: tokens.CallClaims, setup: dict[str, Any]
+) -> CallSession:
+    session = CallSession(
+        clinic=claims.clinic,
+        caller_number=caller_e164(str(setup.get("from") or "")),
+        mode="relay",
+        id=claims.call_sid,
+        started_at=service.now(),
+    )
+    known = await service.store.fetch(claims.call_sid)
+    if known is not None:
+        from datetime import datetime
+
+        session.started_at = datetime.fromisoformat(known["started_at"])
+    return session
+
+
+class RelayCall:
+    """One call on a ConversationRelay socket."""
+
+    def __init__(
+        self, service: Telephony, live: LiveClinic, websocket: WebSocket, session: CallSession
+    ) -> None:
+        self.service = service
+        self.live = live
+        self.websocket = websocket
+        settings = service.settings
+        if live.config.engine != "auto" or live.config.model:
+            updates: dict[str, Any] = {}
+            if live.config.engine != "auto":
+                updates["engine"] = live.config.engine
+            if live.config.model:
+                updates["openai_model"] = live.config.model
+            settings = settings.model_copy(update=updates)
+        self.conversation: Conversation = start_call(
+            live.clinic,
+            make_engine(live.clinic, settings),
+            session=session,
+            save=service.store.save,
+        )
+        self._reply: asyncio.Task[None] | None = None
+        self._confirmed = 0
+
+    @property
+    def session(self) -> CallSession:
+        return self.conversation.session
+
+    async def run(self) -> None:
+        await self.conversation.greet()  # Twilio speaks the welcome greeting itself
+        try:
+            async for raw in self.websocket.iter_text():
+                await self._handle(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self._stop_reply()
+            await self.conversation.close()
+
+    async def _handle(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            kind = message["type"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            logger.warning("relay: malformed message skipped", extra={"call_id": self.session.id})
+            return
+        if kind == "prompt":
+            if message.get("last", True) is False:
+                return  # a partial transcript; act on the final one
+            text = str(message.get("voicePrompt") or "").strip()
+            if text:
+                await self._start_reply(text)
+        elif kind == "dtmf":
+            digit = str(message.get("digit") or "").strip()
+            if digit:
+                await self._start_reply(digit)
+        elif kind == "interrupt":
+            heard = str(message.get("utteranceUntilInterrupt") or "")
+            if self._reply is not None and not self._reply.done():
+                await self._stop_reply()
+                self.conversation.interrupted(heard)
+                await self.conversation.save()
+        elif kind == "error":
+            description = str(message.get("description") or "")[:200]
+            self.session.errors.append(f"relay: {description}")
+            logger.warning("relay error from Twilio", extra={"call_id": self.session.id})
+        elif kind != "setup":
+            logger.info("relay: ignored message type %s", kind)
+
+    async def _start_reply(self, text: str) -> None:
+        await self._stop_reply()
+        self._reply = asyncio.create_task(self._speak(text))
+
+    async def _stop_reply(self) -> None:
+        task = self._reply
+        self._reply = None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.websocket.send_text(json.dumps(message))
+
+    async def _speak(self, text: str) -> None:
+        try:
+            async for piece in self.conversation.reply(text):
+                await self._send({"type": "text", "token": piece, "last": False})
+            await self._send({"type": "text", "token": "", "last": True})
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        self._confirm_writes()
+        if self.conversation.finished or self.session.voicemail_requested:
+            await self._send({"type": "end", "handoffData": json.dumps(self._handoff())})
+
+    def _confirm_writes(self) -> None:
+        for outcome, appointment in self.session.writes[self._confirmed :]:
+            self.service.background(
+                self.service.confirm_by_sms(self.live, self.session, outcome, appointment)
+            )
+        self._confirmed = len(self.session.writes)
+
+    def _handoff(self) -> dict[str, Any]:
+        session = self.session
+        if Outcome.TRANSFERRED in session.actions and self.live.transfer_number:
+            return {"reason": "transfer", "to": self.live.transfer_number}
+        if session.voicemail_requested:
+            return {"reason": "voicemail"}
+        return {"reason": "hangup"}

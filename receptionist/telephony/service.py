@@ -1,0 +1,99 @@
+"""What the telephony routes share: settings, clinics, the call record, Twilio control."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+
+from receptionist.agent.session import CallSession, Outcome
+from receptionist.calls import CallStore
+from receptionist.settings import Settings
+from receptionist.telephony.clinics import ClinicDirectory, LiveClinic
+from receptionist.telephony.confirmations import confirmation_text
+from receptionist.telephony.control import TwilioControl, TwilioError
+from receptionist.telephony.live import LiveCalls
+
+logger = logging.getLogger(__name__)
+
+
+def caller_e164(raw: str | None) -> str | None:
+    """The caller's number in E.164, or None for withheld, SIP or client callers."""
+    if not raw or not raw.startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass
+class Telephony:
+    """The shared state of the telephony layer (one per worker)."""
+
+    settings: Settings
+    directory: ClinicDirectory
+    store: CallStore
+    control: TwilioControl | None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    live: LiveCalls = field(default_factory=LiveCalls)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def token_secret(self) -> str:
+        return self.settings.webhook_auth_token
+
+    def public_url(self, path: str) -> str:
+        base = (self.settings.public_base_url or "").rstrip("/")
+        return f"{base}{path}"
+
+    def background(self, coroutine: Any) -> None:
+        """Run something after the reply (an SMS) without holding the caller up."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background work (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def confirm_by_sms(
+        self, live: LiveClinic, session: CallSession, outcome: Outcome, appointment: Any
+    ) -> None:
+        """Text the caller what the PMS recorded; failures are noted, never raised."""
+        if self.control is None or not self.settings.sms_confirmations:
+            return
+        sender = live.sms_from
+        to = session.caller_number
+        if not sender or not to:
+            return
+        try:
+            text = await confirmation_text(live.clinic, outcome, appointment)
+            sent = await self.control.send_sms(to, text, from_=sender)
+            session.notifications.append(
+                {"kind": "sms", "outcome": outcome.value, "text": text, "sid": sent.sid}
+            )
+        except TwilioError as exc:
+            session.errors.append(f"sms: {type(exc).__name__} {exc.code}")
+            logger.warning(
+                "SMS confirmation failed (code %s)", exc.code, extra={"call_id": session.id}
+            )
+        except Exception:
+            session.errors.append("sms: unexpected error")
+            logger.exception("SMS confirmation failed", extra={"call_id": session.id})
+        await self.store.save(session)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.directory.aclose()
+        if self.control is not None:
+            await self.control.aclose()
