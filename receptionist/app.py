@@ -19,7 +19,7 @@ from diary.seed import DEMO_CLINIC_NAME, ensure_demo_clinic, sydney_today
 from receptionist import admin
 from receptionist.calls import CallStore
 from receptionist.settings import Settings
-from receptionist.telephony import relay, webhooks
+from receptionist.telephony import media, relay, webhooks
 from receptionist.telephony.clinics import ClinicDirectory
 from receptionist.telephony.control import TwilioControl
 from receptionist.telephony.service import Telephony
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, diary: Diary | None = None) -> 
     app = FastAPI(title="Clinic receptionist", lifespan=lifespan)
     app.include_router(webhooks.router)
     app.include_router(relay.router)
+    app.include_router(media.router)
     app.include_router(admin.router)
 
     @app.exception_handler(DiaryError)

@@ -245,6 +245,7 @@ class CallSession:
             "notifications": list(self.notifications),
             "errors": list(self.errors),
             "transfer_reason": self.transfer_reason,
+            "voicemail_requested": self.voicemail_requested,
             "status": self.status,
             "duration_s": self.duration_s,
         }

@@ -115,6 +115,7 @@ async def voice(request: Request, form: FormDep, service: TelephonyDep) -> Respo
         connect = Connect(action=action_url(service, request, "/twilio/relay-action"))
         stream = connect.stream(url=websocket_url(service, request, "/twilio/media"))
         stream.parameter(name="token", value=token)
+        stream.parameter(name="caller", value=form.get("From", ""))
         response.append(connect)
         return twiml(response)
     connect = Connect(action=action_url(service, request, "/twilio/relay-action"))
@@ -142,6 +143,8 @@ async def relay_action(request: Request, form: FormDep, service: TelephonyDep) -
         handoff = {}
     if not isinstance(handoff, dict):
         handoff = {}
+    if not handoff:  # a media stream ended: the call record says what was decided
+        handoff = await _handoff_from_record(service, form.get("CallSid", ""))
     reason = handoff.get("reason")
     response = VoiceResponse()
     if reason == "transfer" and handoff.get("to"):
@@ -165,6 +168,23 @@ async def relay_action(request: Request, form: FormDep, service: TelephonyDep) -
         response.hangup()
         return twiml(response)
     return say_and_hang_up(DISCONNECTED)
+
+
+async def _handoff_from_record(service: Telephony, call_sid: str) -> dict[str, object]:
+    record = await service.store.fetch(call_sid)
+    if record is None:
+        return {}
+    if record.get("transfer_reason"):
+        config = service.directory.config_for_key(str(record.get("clinic")))
+        if config is not None:
+            live = await service.directory.open(config)
+            if live.transfer_number:
+                return {"reason": "transfer", "to": live.transfer_number}
+    if record.get("voicemail_requested"):
+        return {"reason": "voicemail"}
+    if record.get("ended_at") or record.get("outcome") in ("info", "booked", "moved", "cancelled"):
+        return {"reason": "hangup"}
+    return {}
 
 
 @router.post("/whisper")

@@ -1,0 +1,548 @@
+"""Media Streams bridged to the OpenAI Realtime API: speech to speech, with barge-in.
+
+Per call, two sockets: Twilio's (`/twilio/media`, 8 kHz mu-law frames as JSON) and OpenAI's
+Realtime session (opened through the `openai` library as soon as Twilio connects, before its
+`start` arrives, to save the first turn's latency). Audio passes through untouched in both
+directions: `audio/pcmu` is exactly Twilio's format, so there is no decode, no resampling and
+no re-encode, and each frame costs one JSON parse and one string concatenation.
+
+Playback is tracked with marks named `{item_id}:{bytes sent so far}`: Twilio echoes a mark once
+the audio before it has played, so the bytes played per item are known exactly. When the
+caller starts speaking while audio is still queued, we send Twilio `clear` and tell OpenAI to
+`conversation.item.truncate` at the milliseconds actually played (never more than were sent).
+With nothing queued, nothing is sent.
+
+Tool calls run only after `response.done` with status `completed` (a cancelled response's
+calls are dropped), through the same `Toolbox` as the text engines, so the same guardrails
+apply; the results go back as `function_call_output` items and then one `response.create`. A
+tool run is its own task: a barge-in never cancels a write in flight.
+
+If the Realtime connection fails or drops, the bridge reconnects once and replays the
+conversation so far; if that fails too, the call is handed to a person or to voicemail
+through the `<Connect>` action, so the caller is never left in silence for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import openai
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from receptionist.agent.runtime import instructions_for
+from receptionist.agent.session import CallSession, Outcome
+from receptionist.agent.toolbox import Toolbox, realtime_schemas
+from receptionist.agent.tools import TOOLS
+from receptionist.telephony import tokens
+from receptionist.telephony.clinics import LiveClinic
+from receptionist.telephony.service import Telephony, caller_e164
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+START_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 4.0
+TRANSCRIPT_WAIT = 1.5
+POLICY_VIOLATION = 1008
+ENGINE = "realtime"
+
+
+def b64_bytes(data: str) -> int:
+    """Decoded length of base64 text, without decoding it."""
+    padding = 2 if data.endswith("==") else 1 if data.endswith("=") else 0
+    return len(data) // 4 * 3 - padding
+
+
+def _safe(text: str) -> bool:
+    """Base64 and ids never contain quotes or backslashes; anything that does is refused."""
+    return '"' not in text and "\\" not in text
+
+
+class RealtimeUnavailable(Exception):
+    """The Realtime connection could not be (re)established."""
+
+
+@router.websocket("/twilio/media")
+async def media_socket(websocket: WebSocket) -> None:
+    service: Telephony = websocket.app.state.telephony
+    await websocket.accept()
+    bridge = MediaBridge(service, websocket)
+    await bridge.run()
+
+
+class MediaBridge:
+    """One call: Twilio's media stream on one side, an OpenAI Realtime session on the other."""
+
+    def __init__(self, service: Telephony, websocket: WebSocket) -> None:
+        self.service = service
+        self.twilio = websocket
+        self.stream_sid = ""
+        self.call_sid = ""
+        self.live: LiveClinic | None = None
+        self.session: CallSession | None = None
+        self.box: Toolbox | None = None
+        self.client: openai.AsyncOpenAI | None = None
+        self.rt: Any = None  # the openai library's realtime connection
+        self._rt_socket: Any = None  # its websocket, for the per-frame path
+        self._connecting: asyncio.Task[Any] | None = None
+        # Playback: bytes sent and played per assistant item; marks not yet echoed.
+        self.sent: dict[str, int] = {}
+        self.played: dict[str, int] = {}
+        self.outstanding: deque[str] = deque()
+        self._agent_text: dict[str, str] = {}
+        self._pending_transcripts: set[str] = set()
+        self._transcribed = asyncio.Event()
+        self._tools: set[asyncio.Task[None]] = set()
+        self._responding = False
+        self._finish_after_reply = False
+        self._reconnected = False
+        self._closing = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._connecting = asyncio.create_task(self._connect())  # while Twilio is connecting
+        try:
+            if not await self._await_start():
+                return
+            try:
+                await self._open_session()
+            except RealtimeUnavailable:
+                await self._give_up()
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self.service.live.add(self.call_sid, task)
+            try:
+                await self._pump()
+            finally:
+                self.service.live.remove(self.call_sid, task)
+        finally:
+            await self._shutdown()
+
+    async def _await_start(self) -> bool:
+        """Read Twilio's `connected` and `start`; check the call's token before anything else."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                raw = await asyncio.wait_for(
+                    self.twilio.receive_text(), max(0.1, deadline - time.monotonic())
+                )
+                message = json.loads(raw)
+            except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+                logger.warning("media socket closed: no valid start")
+                await self._refuse()
+                return False
+            if message.get("event") == "connected":
+                continue
+            if message.get("event") != "start":
+                await self._refuse()
+                return False
+            start = message.get("start") or {}
+            params = start.get("customParameters") or {}
+            try:
+                claims = tokens.verify(
+                    str(params.get("token", "")),
+                    self.service.token_secret,
+                    call_sid=str(start.get("callSid", "")),
+                )
+            except tokens.InvalidToken as exc:
+                logger.warning("media socket refused: %s", exc)
+                await self._refuse()
+                return False
+            config = self.service.directory.config_for_key(claims.clinic)
+            if config is None:
+                await self._refuse()
+                return False
+            self.stream_sid = str(start.get("streamSid") or message.get("streamSid") or "")
+            self.call_sid = claims.call_sid
+            if not _safe(self.stream_sid):
+                await self._refuse()
+                return False
+            self.live = await self.service.directory.open(config)
+            self.session = await self._session(claims, params)
+            self.box = Toolbox(self.session, self.live.clinic, TOOLS)
+            self.session.engines.append(ENGINE)
+            return True
+
+    async def _session(self, claims: tokens.CallClaims, params: dict[str, Any]) -> CallSession:
+        from datetime import datetime
+
+        session = CallSession(
+            clinic=claims.clinic,
+            caller_number=caller_e164(str(params.get("caller") or "")),
+            mode="realtime",
+            id=claims.call_sid,
+            started_at=self.service.now(),
+        )
+        known = await self.service.store.fetch(claims.call_sid)
+        if known is not None:
+            session.started_at = datetime.fromisoformat(known["started_at"])
+            session.caller_number = session.caller_number or known.get("caller_number")
+        return session
+
+    async def _refuse(self) -> None:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.twilio.close(code=POLICY_VIOLATION)
+
+    async def _connect(self) -> Any:
+        settings = self.service.settings
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unset"
+        self.client = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=settings.openai_base_url,
+            websocket_base_url=settings.openai_websocket_base_url,
+        )
+        manager = self.client.realtime.connect(model=settings.realtime_model)
+        return await asyncio.wait_for(manager.enter(), CONNECT_TIMEOUT)
+
+    async def _open_session(self) -> None:
+        """Finish connecting (begun at accept), configure the session, let the model greet."""
+        assert self._connecting is not None
+        try:
+            self.rt = await self._connecting
+        except (openai.OpenAIError, OSError, TimeoutError) as exc:
+            logger.warning("realtime connection failed: %s", type(exc).__name__)
+            if not await self._reconnect(replay=False):
+                raise RealtimeUnavailable from exc
+            return
+        self._rt_socket = self.rt._connection
+        await self._configure(greet=True)
+
+    async def _configure(self, *, greet: bool, replay: bool = False) -> None:
+        assert self.live is not None and self.session is not None
+        settings = self.service.settings
+        vad: dict[str, Any] = {"type": settings.realtime_vad, "interrupt_response": True}
+        if settings.realtime_vad == "semantic_vad":
+            vad["eagerness"] = "auto"
+        session = {
+            "type": "realtime",
+            "output_modalities": ["audio"],
+            "instructions": instructions_for(self.live.clinic),
+            "audio": {
+                "input": {
+                    "format": {"type": "audio/pcmu"},
+                    "transcription": {"model": "gpt-4o-mini-transcribe"},
+                    "turn_detection": vad,
+                },
+                "output": {"format": {"type": "audio/pcmu"}, "voice": settings.realtime_voice},
+            },
+            "tools": realtime_schemas(TOOLS),
+            "tool_choice": "auto",
+        }
+        await self._rt_send(json.dumps({"type": "session.update", "session": session}))
+        if replay:
+            for turn in self.session.transcript:
+                role = "user" if turn.role == "caller" else "assistant"
+                part = "input_text" if role == "user" else "output_text"
+                content = [{"type": part, "text": turn.text}]
+                item = {"type": "message", "role": role, "content": content}
+                await self._rt_send(json.dumps({"type": "conversation.item.create", "item": item}))
+            await self._respond("Apologise in a few words for the pause, then carry on.")
+        elif greet:
+            greeting = self.live.script.greeting
+            self.session.add_turn("agent", greeting, engine=ENGINE)
+            await self._respond(f'Greet the caller with exactly: "{greeting}"')
+
+    async def _respond(self, instructions: str | None = None) -> None:
+        event: dict[str, Any] = {"type": "response.create"}
+        if instructions:
+            event["response"] = {"instructions": instructions}
+        await self._rt_send(json.dumps(event))
+
+    async def _rt_send(self, text: str) -> None:
+        await self._rt_socket.send(text)
+
+    async def _twilio_send(self, text: str) -> None:
+        await self.twilio.send_text(text)
+
+    # -- the two directions -----------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Both directions at once; when either side ends, the call's bridge ends."""
+        from_twilio = asyncio.create_task(self._from_twilio())
+        from_openai = asyncio.create_task(self._from_openai())
+        try:
+            done, _ = await asyncio.wait(
+                {from_twilio, from_openai}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                task.result()
+        finally:
+            for task in (from_twilio, from_openai):
+                task.cancel()
+            await asyncio.gather(from_twilio, from_openai, return_exceptions=True)
+
+    async def _from_twilio(self) -> None:
+        append = '{"type":"input_audio_buffer.append","audio":"'
+        while True:
+            try:
+                raw = await self.twilio.receive_text()
+            except WebSocketDisconnect:
+                return
+            try:
+                message = json.loads(raw)
+                event = message["event"]
+                if event == "media":
+                    payload = message["media"]["payload"]
+                    if isinstance(payload, str) and _safe(payload):
+                        await self._rt_send(append + payload + '"}')
+                    continue
+            except (json.JSONDecodeError, KeyError, TypeError):
+                logger.warning("media: malformed frame skipped", extra={"call_id": self.call_sid})
+                continue
+            if event == "mark":
+                self._mark_played(str((message.get("mark") or {}).get("name", "")))
+            elif event == "dtmf":
+                await self._dtmf(str((message.get("dtmf") or {}).get("digit", "")))
+            elif event == "stop":
+                return
+
+    async def _from_openai(self) -> None:
+        while True:
+            try:
+                data = await self._rt_socket.recv()
+            except Exception as exc:  # any failure of the Realtime socket: try once more
+                if self._closing:
+                    return
+                logger.warning("realtime connection dropped: %s", type(exc).__name__)
+                if not await self._reconnect(replay=True):
+                    await self._give_up()
+                    return
+                continue
+            try:
+                event = json.loads(data)
+                kind = event["type"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+            if kind == "response.output_audio.delta":
+                await self._audio(event["item_id"], event["delta"])
+            else:
+                await self._event(kind, event)
+
+    # -- OpenAI -> Twilio ---------------------------------------------------------------------
+
+    async def _audio(self, item_id: str, delta: str) -> None:
+        if not (_safe(delta) and _safe(item_id)):
+            return
+        total = self.sent.get(item_id, 0) + b64_bytes(delta)
+        self.sent[item_id] = total
+        mark = f"{item_id}:{total}"
+        self.outstanding.append(mark)
+        sid = self.stream_sid
+        await self._twilio_send(
+            '{"event":"media","streamSid":"' + sid + '","media":{"payload":"' + delta + '"}}'
+        )
+        await self._twilio_send(
+            '{"event":"mark","streamSid":"' + sid + '","mark":{"name":"' + mark + '"}}'
+        )
+
+    def _mark_played(self, name: str) -> None:
+        item_id, _, count = name.rpartition(":")
+        if not item_id or not count.isdigit():
+            return
+        played = int(count)
+        if played > self.played.get(item_id, 0):
+            self.played[item_id] = played
+        while self.outstanding:
+            if self.outstanding.popleft() == name:
+                break
+        if not self.outstanding and self._finish_after_reply and not self._responding:
+            asyncio.get_running_loop().create_task(self._finish())
+
+    async def _barge_in(self) -> None:
+        """The caller spoke over us: drop queued audio, and tell the model what was heard."""
+        if not self.outstanding:
+            return  # nothing playing: no clear, no truncate
+        item_id = self.outstanding[0].rpartition(":")[0]
+        self.outstanding.clear()
+        await self._twilio_send('{"event":"clear","streamSid":"' + self.stream_sid + '"}')
+        played = min(self.played.get(item_id, 0), self.sent.get(item_id, 0))
+        audio_end_ms = played // 8
+        truncate = {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": audio_end_ms,
+        }
+        await self._rt_send(json.dumps(truncate))
+        self._trim_transcript(item_id, played)
+
+    def _trim_transcript(self, item_id: str, played: int) -> None:
+        """Keep in the call record roughly what the caller heard of an interrupted reply."""
+        sent = self.sent.get(item_id, 0)
+        text = self._agent_text.get(item_id)
+        if self.session is None or not text or not sent:
+            return
+        heard = text[: int(len(text) * min(1.0, played / sent))].rstrip()
+        for turn in reversed(self.session.transcript):
+            if turn.role == "agent" and turn.text == text:
+                turn.text = heard + " [interrupted]"
+                break
+        self._agent_text[item_id] = heard
+
+    async def _event(self, kind: str, event: dict[str, Any]) -> None:
+        assert self.session is not None
+        if kind == "input_audio_buffer.speech_started":
+            await self._barge_in()
+        elif kind == "input_audio_buffer.committed":
+            self._pending_transcripts.add(str(event.get("item_id")))
+            self._transcribed.clear()
+        elif kind in (
+            "conversation.item.input_audio_transcription.completed",
+            "conversation.item.input_audio_transcription.failed",
+        ):
+            self._pending_transcripts.discard(str(event.get("item_id")))
+            transcript = str(event.get("transcript") or "").strip()
+            if transcript:
+                self.session.add_turn("caller", transcript)
+            if not self._pending_transcripts:
+                self._transcribed.set()
+        elif kind == "response.created":
+            self._responding = True
+        elif kind == "response.output_audio_transcript.done":
+            text = str(event.get("transcript") or "").strip()
+            if text:
+                self._agent_text[str(event.get("item_id"))] = text
+                self.session.add_turn("agent", text, engine=ENGINE)
+        elif kind == "response.done":
+            self._responding = False
+            await self._response_done(event.get("response") or {})
+        elif kind == "error":
+            error = event.get("error") or {}
+            self.session.errors.append(f"realtime: {error.get('code') or error.get('type')}")
+            logger.warning("realtime error event", extra={"call_id": self.call_sid})
+
+    async def _response_done(self, response: dict[str, Any]) -> None:
+        calls = [
+            item for item in response.get("output") or ()
+            if isinstance(item, dict) and item.get("type") == "function_call"
+        ]  # fmt: skip
+        if response.get("status") != "completed":
+            return  # a cancelled or failed response's tool calls are never run
+        if calls:
+            task = asyncio.create_task(self._run_tools(calls))
+            self._tools.add(task)
+            task.add_done_callback(self._tools.discard)
+        elif self._finish_after_reply and not self.outstanding:
+            await self._finish()
+        if self.session is not None:
+            await self.service.store.save(self.session)
+
+    async def _run_tools(self, calls: list[dict[str, Any]]) -> None:
+        """Run the model's calls (not cancelled by a barge-in), answer each, respond once."""
+        assert self.box is not None and self.session is not None
+        if self._pending_transcripts:  # a "yes" must be on record before a write checks it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._transcribed.wait(), TRANSCRIPT_WAIT)
+        written = len(self.session.writes)
+        for call in calls:
+            result = await self.box.call(str(call.get("name", "")), call.get("arguments") or "")
+            output = {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": str(call.get("call_id", "")),
+                    "output": result.say,
+                },
+            }
+            await self._rt_send(json.dumps(output))
+        for outcome, appointment in self.session.writes[written:]:
+            assert self.live is not None
+            self.service.background(
+                self.service.confirm_by_sms(self.live, self.session, outcome, appointment)
+            )
+        if (
+            self.session.end_requested
+            or self.session.voicemail_requested
+            or (Outcome.TRANSFERRED in self.session.actions)
+        ):
+            self._finish_after_reply = True  # after the model's goodbye has played
+        await self._respond()
+        await self.service.store.save(self.session)
+
+    async def _dtmf(self, digit: str) -> None:
+        if not digit or self.session is None:
+            return
+        self.session.add_turn("caller", digit)
+        text = f"(The caller pressed {digit} on the keypad.)"
+        content = [{"type": "input_text", "text": text}]
+        item = {"type": "message", "role": "user", "content": content}
+        await self._rt_send(json.dumps({"type": "conversation.item.create", "item": item}))
+        await self._respond()
+
+    # -- ending and failing -------------------------------------------------------------------
+
+    async def _finish(self) -> None:
+        """The goodbye has played: close Twilio's stream; its <Connect> action does the rest."""
+        if self._closing:
+            return
+        self._closing = True
+        if self.session is not None:
+            await self.service.store.save(self.session)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.twilio.close()
+
+    async def _reconnect(self, *, replay: bool) -> bool:
+        """One more try at the Realtime session, replaying the conversation so far."""
+        if self._reconnected:
+            return False
+        self._reconnected = True
+        if self.session is not None:
+            self.session.errors.append("realtime: connection lost, reconnecting")
+        with contextlib.suppress(Exception):
+            if self.rt is not None:
+                await self.rt.close()
+        try:
+            self.rt = await self._connect()
+        except (openai.OpenAIError, OSError, TimeoutError) as exc:
+            logger.warning("realtime reconnect failed: %s", type(exc).__name__)
+            return False
+        self._rt_socket = self.rt._connection
+        self.outstanding.clear()
+        await self._configure(greet=not replay, replay=replay)
+        return True
+
+    async def _give_up(self) -> None:
+        """No Realtime session: hand the caller to a person (or voicemail) via the action URL."""
+        if self.session is None or self.live is None:
+            await self._refuse()
+            return
+        self.session.errors.append("realtime: unavailable, handed over")
+        if self.live.transfer_number and self.live.script.can_transfer(
+            self.service.now(), self.live.clinic.zone
+        ):
+            self.session.transfer_reason = "the voice assistant was unavailable"
+            self.session.actions.add(Outcome.TRANSFERRED)
+        else:
+            self.session.voicemail_requested = True
+        await self._finish()
+
+    async def _shutdown(self) -> None:
+        self._closing = True
+        for task in list(self._tools):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), 10)
+        if self._connecting is not None:
+            if not self._connecting.done():
+                self._connecting.cancel()
+            with contextlib.suppress(BaseException):
+                opened = await self._connecting
+                if self.rt is None:  # connected, but the call never started: close it
+                    await opened.close()
+        if self.rt is not None:
+            with contextlib.suppress(Exception):
+                await self.rt.close()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+        if self.session is not None:
+            self.session.close()
+            await self.service.store.save(self.session)
