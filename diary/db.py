@@ -62,6 +62,12 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def writing(engine: Engine) -> Engine:
+    """The engine, for transactions that write: on SQLite they take the write lock up front
+    (`BEGIN IMMEDIATE`), so a read-then-write never fails upgrading its lock."""
+    return engine.execution_options(**{_WRITE: True})
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reads. Closing it (not rolling back) leaves loaded objects readable."""

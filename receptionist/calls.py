@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 
+from diary.db import writing
 from diary.models import UTCDateTime
 from receptionist.agent.session import CallSession
 
@@ -69,6 +70,7 @@ class CallStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = writing(engine)
 
     def create_tables(self) -> None:
         metadata.create_all(self._engine, checkfirst=True)
@@ -93,7 +95,7 @@ class CallStore:
             "duration_s": session.duration_s,
             "record": record,
         }
-        with self._engine.begin() as db:
+        with self._writer.begin() as db:
             known = db.execute(
                 select(calls.c.status, calls.c.duration_s, calls.c.ended_at).where(
                     calls.c.id == session.id
@@ -131,7 +133,7 @@ class CallStore:
         return await anyio.to_thread.run_sync(self._finish, call_id, status, duration_s, at)
 
     def _finish(self, call_id: str, status: str, duration_s: int | None, at: datetime) -> bool:
-        with self._engine.begin() as db:
+        with self._writer.begin() as db:
             row = db.execute(
                 select(calls.c.record, calls.c.ended_at).where(calls.c.id == call_id)
             ).first()
@@ -161,7 +163,7 @@ class CallStore:
         return await anyio.to_thread.run_sync(self._add_recording, call_id, url, at)
 
     def _add_recording(self, call_id: str, url: str, at: datetime) -> bool:
-        with self._engine.begin() as db:
+        with self._writer.begin() as db:
             row = db.execute(
                 select(calls.c.clinic, calls.c.caller_number).where(calls.c.id == call_id)
             ).first()
