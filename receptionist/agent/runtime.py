@@ -76,14 +76,21 @@ def openai_client(settings: Settings) -> openai.AsyncOpenAI:
 
 
 def instructions_for(clinic: Clinic) -> str:
+    """The clinic's rendered instructions for today (rendered once a day per clinic)."""
     reference = clinic._reference
-    types = [t.name for t in reference[3]] if reference else []
-    return render_instructions(
+    types = tuple(t.name for t in reference[3]) if reference else ()
+    key = (clinic.today(), types)
+    cached = clinic._instructions
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    text = render_instructions(
         clinic.script,
-        today=clinic.today(),
+        today=key[0],
         clinic_zone=str(clinic.zone),
         appointment_types=types,
     )
+    clinic._instructions = (key, text)
+    return text
 
 
 def make_engine(

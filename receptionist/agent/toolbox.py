@@ -12,6 +12,8 @@ Completions (`{"type": "function", "function": {...}}`) and flat for Realtime.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import logging
 import time
@@ -82,6 +84,7 @@ class Clinic:
     _reference: tuple[float, list[Location], list[Practitioner], list[AppointmentType]] | None = (
         None
     )
+    _instructions: tuple[Any, str] | None = None
 
     def local_now(self) -> datetime:
         return self.now().astimezone(self.zone)
@@ -146,7 +149,17 @@ def _trim(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 def chat_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
-    """Chat Completions shape: nested under "function"."""
+    """Chat Completions shape: nested under "function" (generated once per tool set)."""
+    return copy.deepcopy(_chat_schemas(tuple(tools)))
+
+
+def realtime_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
+    """Realtime (and Responses) shape: flat (generated once per tool set)."""
+    return copy.deepcopy(_realtime_schemas(tuple(tools)))
+
+
+@functools.cache
+def _chat_schemas(tools: tuple[Tool[Any], ...]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
@@ -160,8 +173,8 @@ def chat_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def realtime_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
-    """Realtime (and Responses) shape: flat."""
+@functools.cache
+def _realtime_schemas(tools: tuple[Tool[Any], ...]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",

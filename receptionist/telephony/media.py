@@ -32,7 +32,6 @@ import time
 from collections import deque
 from typing import Any
 
-import openai
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from receptionist.agent.runtime import instructions_for
@@ -50,6 +49,9 @@ router = APIRouter()
 START_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 4.0
 TRANSCRIPT_WAIT = 1.5
+# A mark at least every 100 ms of audio (and at the end of each reply): barge-in precision
+# within 100 ms for a fifth of the messages a mark per 20 ms frame costs.
+MARK_EVERY_BYTES = 800
 POLICY_VIOLATION = 1008
 ENGINE = "realtime"
 
@@ -83,12 +85,13 @@ class MediaBridge:
     def __init__(self, service: Telephony, websocket: WebSocket) -> None:
         self.service = service
         self.twilio = websocket
+        self._asgi_send = websocket._send  # see _twilio_send
+        self._asgi_receive = websocket._receive
         self.stream_sid = ""
         self.call_sid = ""
         self.live: LiveClinic | None = None
         self.session: CallSession | None = None
         self.box: Toolbox | None = None
-        self.client: openai.AsyncOpenAI | None = None
         self.rt: Any = None  # the openai library's realtime connection
         self._rt_socket: Any = None  # its websocket, for the per-frame path
         self._connecting: asyncio.Task[Any] | None = None
@@ -96,6 +99,8 @@ class MediaBridge:
         self.sent: dict[str, int] = {}
         self.played: dict[str, int] = {}
         self.outstanding: deque[str] = deque()
+        self._marked: dict[str, int] = {}
+        self.speaking: str | None = None
         self._agent_text: dict[str, str] = {}
         self._pending_transcripts: set[str] = set()
         self._transcribed = asyncio.Event()
@@ -194,13 +199,7 @@ class MediaBridge:
 
     async def _connect(self) -> Any:
         settings = self.service.settings
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unset"
-        self.client = openai.AsyncOpenAI(
-            api_key=key,
-            base_url=settings.openai_base_url,
-            websocket_base_url=settings.openai_websocket_base_url,
-        )
-        manager = self.client.realtime.connect(model=settings.realtime_model)
+        manager = self.service.realtime_client().realtime.connect(model=settings.realtime_model)
         return await asyncio.wait_for(manager.enter(), CONNECT_TIMEOUT)
 
     async def _open_session(self) -> None:
@@ -261,7 +260,9 @@ class MediaBridge:
         await self._rt_socket.send(text)
 
     async def _twilio_send(self, text: str) -> None:
-        await self.twilio.send_text(text)
+        # The ASGI send itself: Starlette's wrapper re-checks state on every frame, and the
+        # per-frame path is the product here. A closed socket raises, ending the bridge.
+        await self._asgi_send({"type": "websocket.send", "text": text})
 
     # -- the two directions -----------------------------------------------------------------
 
@@ -282,18 +283,29 @@ class MediaBridge:
 
     async def _from_twilio(self) -> None:
         append = '{"type":"input_audio_buffer.append","audio":"'
+        receive, send = self._asgi_receive, self._rt_send
         while True:
-            try:
-                raw = await self.twilio.receive_text()
-            except WebSocketDisconnect:
-                return
+            frame = await receive()
+            raw = frame.get("text")
+            if raw is None:
+                if frame["type"] == "websocket.disconnect":
+                    return
+                continue  # a binary frame: Twilio sends none
+            # The per-frame path: a media frame's payload goes on as it is, found without
+            # parsing the JSON (anything unexpected falls through to a full parse below).
+            if '"event":"media"' in raw:
+                start = raw.find('"payload":"') + 11
+                end = raw.find('"', start)
+                if start > 10 and end > start and "\\" not in raw[start:end]:
+                    await send(append + raw[start:end] + '"}')
+                    continue
             try:
                 message = json.loads(raw)
                 event = message["event"]
                 if event == "media":
                     payload = message["media"]["payload"]
                     if isinstance(payload, str) and _safe(payload):
-                        await self._rt_send(append + payload + '"}')
+                        await send(append + payload + '"}')
                     continue
             except (json.JSONDecodeError, KeyError, TypeError):
                 logger.warning("media: malformed frame skipped", extra={"call_id": self.call_sid})
@@ -317,6 +329,15 @@ class MediaBridge:
                     await self._give_up()
                     return
                 continue
+            if '"response.output_audio.delta"' in data[:64]:  # the per-frame path
+                item_at = data.find('"item_id":"') + 11
+                delta_at = data.find('"delta":"') + 9
+                if item_at > 10 and delta_at > 8:
+                    item_end = data.find('"', item_at)
+                    delta_end = data.find('"', delta_at)
+                    if item_end > 0 and delta_end > 0:
+                        await self._audio(data[item_at:item_end], data[delta_at:delta_end])
+                        continue
             try:
                 event = json.loads(data)
                 kind = event["type"]
@@ -334,15 +355,34 @@ class MediaBridge:
             return
         total = self.sent.get(item_id, 0) + b64_bytes(delta)
         self.sent[item_id] = total
+        self.speaking = item_id
+        await self._twilio_send(
+            '{"event":"media","streamSid":"' + self.stream_sid + '","media":{"payload":"'
+            + delta + '"}}'
+        )  # fmt: skip
+        if total - self._marked.get(item_id, 0) >= MARK_EVERY_BYTES:
+            await self._mark(item_id)
+
+    async def _mark(self, item_id: str) -> None:
+        """Ask Twilio to tell us when the audio sent so far for this item has played."""
+        total = self.sent.get(item_id, 0)
+        if total <= self._marked.get(item_id, 0):
+            return
+        self._marked[item_id] = total
         mark = f"{item_id}:{total}"
         self.outstanding.append(mark)
-        sid = self.stream_sid
         await self._twilio_send(
-            '{"event":"media","streamSid":"' + sid + '","media":{"payload":"' + delta + '"}}'
+            '{"event":"mark","streamSid":"' + self.stream_sid + '","mark":{"name":"' + mark + '"}}'
         )
-        await self._twilio_send(
-            '{"event":"mark","streamSid":"' + sid + '","mark":{"name":"' + mark + '"}}'
-        )
+
+    def _playing(self) -> str | None:
+        """The item whose audio is queued or playing at Twilio, if any."""
+        if self.outstanding:
+            return self.outstanding[0].rpartition(":")[0]
+        item = self.speaking
+        if item is not None and self.sent.get(item, 0) > self.played.get(item, 0):
+            return item
+        return None
 
     def _mark_played(self, name: str) -> None:
         item_id, _, count = name.rpartition(":")
@@ -359,10 +399,11 @@ class MediaBridge:
 
     async def _barge_in(self) -> None:
         """The caller spoke over us: drop queued audio, and tell the model what was heard."""
-        if not self.outstanding:
+        item_id = self._playing()
+        if item_id is None:
             return  # nothing playing: no clear, no truncate
-        item_id = self.outstanding[0].rpartition(":")[0]
         self.outstanding.clear()
+        self.speaking = None
         await self._twilio_send('{"event":"clear","streamSid":"' + self.stream_sid + '"}')
         played = min(self.played.get(item_id, 0), self.sent.get(item_id, 0))
         audio_end_ms = played // 8
@@ -392,6 +433,8 @@ class MediaBridge:
         assert self.session is not None
         if kind == "input_audio_buffer.speech_started":
             await self._barge_in()
+        elif kind == "response.output_audio.done":
+            await self._mark(str(event.get("item_id")))  # the end of the reply is always marked
         elif kind == "input_audio_buffer.committed":
             self._pending_transcripts.add(str(event.get("item_id")))
             self._transcribed.clear()
@@ -540,9 +583,6 @@ class MediaBridge:
         if self.rt is not None:
             with contextlib.suppress(Exception):
                 await self.rt.close()
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await self.client.close()
         if self.session is not None:
             self.session.close()
             await self.service.store.save(self.session)

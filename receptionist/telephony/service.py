@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import openai
 import phonenumbers
 
 from receptionist.agent.session import CallSession, Outcome
@@ -45,6 +46,7 @@ class Telephony:
     control: TwilioControl | None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     live: LiveCalls = field(default_factory=LiveCalls)
+    _realtime: openai.AsyncOpenAI | None = None
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property
@@ -54,6 +56,19 @@ class Telephony:
     def public_url(self, path: str) -> str:
         base = (self.settings.public_base_url or "").rstrip("/")
         return f"{base}{path}"
+
+    def realtime_client(self) -> openai.AsyncOpenAI:
+        """One OpenAI client per worker for every call's Realtime session (sockets are
+        per call; the client's configuration and TLS context are shared)."""
+        if self._realtime is None:
+            settings = self.settings
+            key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unset"
+            self._realtime = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=settings.openai_base_url,
+                websocket_base_url=settings.openai_websocket_base_url,
+            )
+        return self._realtime
 
     def background(self, coroutine: Any) -> None:
         """Run something after the reply (an SMS) without holding the caller up."""
@@ -95,5 +110,7 @@ class Telephony:
     async def aclose(self) -> None:
         await self.drain()
         await self.directory.aclose()
+        if self._realtime is not None:
+            await self._realtime.close()
         if self.control is not None:
             await self.control.aclose()

@@ -1,0 +1,418 @@
+"""How much the Media Streams <-> Realtime relay costs: latency it adds and CPU per call.
+
+For each N it runs N simulated calls at once through the real service (one uvicorn worker,
+pinned to CPU 0, in its own process) to a fake OpenAI Realtime server (another process, on
+CPU 1). Each call's "Twilio" sends 20 ms mu-law frames at real-time pace and echoes marks once
+the audio before them has played; the fake model streams 20 ms audio deltas back at real-time
+pace for the whole call. Every frame carries its send time (CLOCK_MONOTONIC, shared by all
+processes on the machine) in its first 8 bytes, which the relay passes through untouched, so
+the receiving side measures each frame's trip exactly:
+
+- inbound: Twilio client -> service -> fake Realtime (caller audio to the model);
+- outbound: fake Realtime -> service -> Twilio client (model audio to the caller).
+
+Loopback sockets cost a few tens of microseconds, so the trip is almost all relay time (plus
+scheduling noise on a busy machine). CPU is the service process's user+system time over the
+measured window divided by (calls x seconds): the share of one core each live call costs.
+
+Run: `.venv/bin/python bench/media_relay.py [--calls 25,50,100,150] [--seconds 10]`.
+The last line is one JSON object (keys like n100_p99_ms, n100_cpu_pct_per_call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from twilio.request_validator import RequestValidator
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAME_MS = 20
+FRAME_BYTES = 160
+AUTH_TOKEN = "bench-twilio-auth-token"
+PUBLIC = "https://bench.example.com"
+CLINIC_NUMBER = "+61255501234"
+_TAIL = b"\xff" * (FRAME_BYTES - 8)
+
+
+def stamped_frame() -> str:
+    """160 bytes of mu-law silence whose first 8 bytes are the send time, base64."""
+    return base64.b64encode(struct.pack("<d", time.monotonic()) + _TAIL).decode()
+
+
+def sent_at(payload: str) -> float:
+    """The send time stamped in a frame (only the first 12 base64 characters are decoded)."""
+    return float(struct.unpack("<d", base64.b64decode(payload[:12])[:8])[0])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def percentile(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# -- the fake Realtime server (its own process) ------------------------------------------------
+
+
+class RealtimeStats:
+    def __init__(self) -> None:
+        self.inbound_ms: list[float] = []
+        self.recording = False
+
+
+async def realtime_session(ws: ServerConnection, stats: RealtimeStats) -> None:
+    """One Realtime session: created/updated, then model audio at real-time pace."""
+    if ws.request is not None and ws.request.path.startswith("/stats"):
+        command = await ws.recv()
+        if command == "start":
+            stats.inbound_ms.clear()
+            stats.recording = True
+            await ws.send("ok")
+        else:
+            stats.recording = False
+            await ws.send(json.dumps(stats.inbound_ms))
+        return
+    await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
+    speaking: asyncio.Task[None] | None = None
+    item = "item_" + secrets.token_hex(6)
+
+    async def speak() -> None:
+        head = '{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"' + item
+        head += '","output_index":0,"content_index":0,"delta":"'
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            await ws.send(head + stamped_frame() + '"}')
+            due += FRAME_MS / 1000
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+    try:
+        async for message in ws:
+            if isinstance(message, bytes):
+                continue
+            if '"input_audio_buffer.append"' in message[:60]:
+                if stats.recording:
+                    payload = message[message.index('"audio":"') + 9 :]
+                    stats.inbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
+                continue
+            event = json.loads(message)
+            if event.get("type") == "session.update":
+                reply = {"type": "session.updated", "session": event.get("session", {})}
+                await ws.send(json.dumps(reply))
+            elif event.get("type") == "response.create" and speaking is None:
+                await ws.send(
+                    json.dumps({"type": "response.created", "response": {"id": "resp_1"}})
+                )
+                speaking = asyncio.create_task(speak())
+    except ConnectionClosed:
+        pass
+    finally:
+        if speaking is not None:
+            speaking.cancel()
+
+
+async def run_realtime(port: int) -> None:
+    stats = RealtimeStats()
+    stop = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with serve(lambda ws: realtime_session(ws, stats), "127.0.0.1", port, max_size=None):
+        print("READY", flush=True)
+        await stop
+
+
+# -- the simulated Twilio side ---------------------------------------------------------------
+
+
+class Call:
+    """One call as Twilio plays it: paced caller frames out, model audio in, marks echoed."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.call_sid = "CA" + secrets.token_hex(16)
+        self.stream_sid = "MZ" + secrets.token_hex(16)
+        self.outbound_ms: list[float] = []
+        self.recording = False
+        self.received = 0
+        self._play_until = 0.0
+
+    async def ring(self, http: httpx.AsyncClient) -> dict[str, str]:
+        params = {
+            "CallSid": self.call_sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": "+61400000000",
+            "To": CLINIC_NUMBER,
+            "CallStatus": "ringing",
+        }
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC}/twilio/voice", params)
+        answer = await http.post(
+            "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
+        )
+        answer.raise_for_status()
+        return dict(re.findall(r'<Parameter name="(\w+)" value="([^"]*)"', answer.text))
+
+    async def run(self, parameters: dict[str, str], seconds: float, started: asyncio.Event) -> None:
+        url = self.base.replace("http://", "ws://") + "/twilio/media"
+        async with connect(url, max_size=None, compression=None) as ws:
+            await ws.send(
+                json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+            )
+            start = {
+                "event": "start",
+                "sequenceNumber": "1",
+                "streamSid": self.stream_sid,
+                "start": {
+                    "streamSid": self.stream_sid,
+                    "callSid": self.call_sid,
+                    "accountSid": "AC" + "0" * 32,
+                    "tracks": ["inbound"],
+                    "customParameters": parameters,
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }
+            await ws.send(json.dumps(start))
+            started.set()
+            reader = asyncio.create_task(self._read(ws))
+            try:
+                await self._send(ws, seconds)
+            finally:
+                reader.cancel()
+                await ws.send(json.dumps({"event": "stop", "streamSid": self.stream_sid}))
+
+    async def _send(self, ws: Any, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        head = (
+            '{"event":"media","streamSid":"'
+            + self.stream_sid
+            + '","media":{"track":"inbound","payload":"'
+        )
+        due = loop.time()
+        end = due + seconds
+        while due < end:
+            await ws.send(head + stamped_frame() + '"}}')
+            due += FRAME_MS / 1000
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+    async def _read(self, ws: Any) -> None:
+        loop = asyncio.get_running_loop()
+        async for message in ws:
+            if '"event":"media"' in message[:20]:
+                payload = message[message.index('"payload":"') + 11 :]
+                if self.recording:
+                    self.outbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
+                self.received += 1
+                now = loop.time()
+                self._play_until = max(self._play_until, now) + FRAME_MS / 1000
+            elif '"event":"mark"' in message[:20]:
+                name = json.loads(message)["mark"]["name"]
+                echo = json.dumps(
+                    {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}
+                )
+                loop.call_at(self._play_until, self._echo, ws, echo)
+
+    def _echo(self, ws: Any, echo: str) -> None:
+        task = asyncio.ensure_future(ws.send(echo))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+async def stats_command(realtime_base: str, command: str) -> Any:
+    async with connect(realtime_base.replace("/v1", "") + "/stats", max_size=None) as ws:
+        await ws.send(command)
+        return json.loads(await ws.recv()) if command == "stop" else await ws.recv()
+
+
+async def measure(
+    n: int, seconds: float, base: str, realtime_base: str, server_pid: int
+) -> dict[str, float]:
+    calls = [Call(base) for _ in range(n)]
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        params = [await call.ring(http) for call in calls]
+    started = [asyncio.Event() for _ in calls]
+    warmup = 2.0
+    runs = [
+        asyncio.create_task(call.run(p, warmup + seconds + 0.5, s))
+        for call, p, s in zip(calls, params, started, strict=True)
+    ]
+    await asyncio.gather(*(s.wait() for s in started))
+    await asyncio.sleep(warmup)
+    await stats_command(realtime_base, "start")
+    for call in calls:
+        call.recording = True
+    cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    cpu1, t1 = cpu_seconds(server_pid), time.monotonic()
+    for call in calls:
+        call.recording = False
+    inbound: list[float] = await stats_command(realtime_base, "stop")
+    await asyncio.gather(*runs, return_exceptions=True)
+    outbound = [ms for call in calls for ms in call.outbound_ms]
+    both = inbound + outbound
+    call_seconds = n * (t1 - t0)
+    return {
+        "calls": n,
+        "in_p50_ms": round(percentile(inbound, 0.5), 3),
+        "in_p99_ms": round(percentile(inbound, 0.99), 3),
+        "out_p50_ms": round(percentile(outbound, 0.5), 3),
+        "out_p99_ms": round(percentile(outbound, 0.99), 3),
+        "p50_ms": round(percentile(both, 0.5), 3),
+        "p99_ms": round(percentile(both, 0.99), 3),
+        "frames": len(both),
+        "cpu_pct_per_call": round(100 * (cpu1 - cpu0) / call_seconds, 3),
+    }
+
+
+def start_process(
+    args: list[str], env: dict[str, str], cpu: int | None, log: Path | None = None
+) -> subprocess.Popen[str]:
+    """A child process pinned to one CPU; its output goes to `log` (a pipe nobody reads would
+    fill up and stall it), or to a pipe for `wait_ready`."""
+    if cpu is not None and shutil.which("taskset") and (os.cpu_count() or 1) > cpu:
+        args = ["taskset", "-c", str(cpu), *args]
+    out: Any = subprocess.PIPE if log is None else log.open("w")
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def wait_ready(process: subprocess.Popen[str], marker: str, within: float = 60) -> None:
+    assert process.stdout is not None
+    deadline = time.monotonic() + within
+    for line in process.stdout:
+        if marker in line:
+            return
+        if time.monotonic() > deadline:
+            break
+    raise RuntimeError(f"process did not become ready ({marker!r})")
+
+
+async def main_async(counts: list[int], seconds: float) -> dict[str, Any]:
+    realtime_port, service_port = free_port(), free_port()
+    scratch = Path(tempfile.mkdtemp(prefix="media-relay-"))
+    clinics = scratch / "clinics.yaml"
+    clinics.write_text(
+        f"clinics:\n  - key: bench\n    numbers: ['{CLINIC_NUMBER}']\n    mode: realtime\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RECEPTIONIST_ENVIRONMENT": "test",
+        "RECEPTIONIST_DATABASE_URL": f"sqlite:///{scratch / 'bench.db'}",
+        "RECEPTIONIST_CLINICS_FILE": str(clinics),
+        "RECEPTIONIST_PUBLIC_BASE_URL": PUBLIC,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "OPENAI_API_KEY": "bench",
+        "RECEPTIONIST_OPENAI_WEBSOCKET_BASE_URL": f"ws://127.0.0.1:{realtime_port}/v1",
+        "RECEPTIONIST_REALTIME_VAD": "server_vad",
+        "RECEPTIONIST_SLOT_SECRET": "bench-slot-secret-0123456789",
+    }
+    env.pop("TWILIO_ACCOUNT_SID", None)
+    realtime = start_process(
+        [sys.executable, __file__, "--serve-realtime", str(realtime_port)], env, 1
+    )
+    service = start_process(
+        [sys.executable, "-m", "uvicorn", "receptionist.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(service_port), "--ws", "websockets-sansio",
+         "--log-level", "warning", "--no-access-log"],
+        env, 0, scratch / "service.log",
+    )  # fmt: skip
+    try:
+        wait_ready(realtime, "READY")
+        base = f"http://127.0.0.1:{service_port}"
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                await asyncio.sleep(0.1)
+        results = []
+        if os.environ.get("MEDIA_RELAY_PROFILE"):
+            subprocess.Popen(
+                [os.environ["MEDIA_RELAY_PROFILE"], "record", "-p", str(service.pid), "-d", "12",
+                 "-o", "/tmp/media_relay_profile.txt", "-f", "raw", "-r", "100", "--nonblocking"],
+            )  # fmt: skip
+        for n in counts:
+            figures = await measure(
+                n, seconds, base, f"ws://127.0.0.1:{realtime_port}/v1", service.pid
+            )
+            print(
+                f"N={n:4d}  in p50/p99 {figures['in_p50_ms']:6.2f}/{figures['in_p99_ms']:6.2f} ms"
+                f"  out p50/p99 {figures['out_p50_ms']:6.2f}/{figures['out_p99_ms']:6.2f} ms"
+                f"  cpu {figures['cpu_pct_per_call']:.3f}% of a core per call"
+                f"  ({figures['frames']} frames)",
+                flush=True,
+            )
+            results.append(figures)
+            await asyncio.sleep(1.0)
+    finally:
+        for process in (service, realtime):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log = scratch / "service.log"
+        if log.exists():
+            lines = log.read_text(errors="replace").splitlines()
+            if lines:
+                print(f"service log: {len(lines)} lines; last: {lines[-1][:200]}", file=sys.stderr)
+        if log.exists():
+            shutil.copy(log, Path(tempfile.gettempdir()) / "media_relay_service.log")
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary: dict[str, Any] = {"seconds": seconds}
+    for figures in results:
+        n = int(figures["calls"])
+        for key in ("p50_ms", "p99_ms", "in_p99_ms", "out_p99_ms", "cpu_pct_per_call"):
+            summary[f"n{n}_{key}"] = figures[key]
+    under = [int(f["calls"]) for f in results if f["p99_ms"] < 20]
+    summary["largest_n_p99_under_20ms"] = max(under) if under else 0
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", default="25,50,100,150", help="comma-separated call counts")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per N")
+    parser.add_argument("--serve-realtime", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_realtime is not None:
+        asyncio.run(run_realtime(args.serve_realtime))
+        return
+    counts = [int(n) for n in args.calls.split(",") if n]
+    summary = asyncio.run(main_async(counts, args.seconds))
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
