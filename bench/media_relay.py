@@ -350,17 +350,19 @@ async def main_async(counts: list[int], seconds: float) -> dict[str, Any]:
     try:
         wait_ready(realtime, "READY")
         base = f"http://127.0.0.1:{service_port}"
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(timeout=1) as http:
+            for _ in range(300):
+                try:
+                    (await http.get(f"{base}/healthz")).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
         results = []
-        if os.environ.get("MEDIA_RELAY_PROFILE"):
-            subprocess.Popen(
-                [os.environ["MEDIA_RELAY_PROFILE"], "record", "-p", str(service.pid), "-d", "12",
-                 "-o", "/tmp/media_relay_profile.txt", "-f", "raw", "-r", "100", "--nonblocking"],
+        profiler = os.environ.get("MEDIA_RELAY_PROFILE")  # a py-spy binary, to see where time goes
+        if profiler:
+            await asyncio.create_subprocess_exec(
+                profiler, "record", "-p", str(service.pid), "-d", "12", "-r", "100",
+                "-o", "/tmp/media_relay_profile.txt", "-f", "raw", "--nonblocking",
             )  # fmt: skip
         for n in counts:
             figures = await measure(
