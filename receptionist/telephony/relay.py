@@ -111,9 +111,10 @@ class RelayCall:
             if live.config.model:
                 updates["openai_model"] = live.config.model
             settings = settings.model_copy(update=updates)
+        client = service.chat_client() if settings.use_openai else None
         self.conversation: Conversation = start_call(
             live.clinic,
-            make_engine(live.clinic, settings),
+            make_engine(live.clinic, settings, client=client),
             session=session,
             save=service.store.save,
         )

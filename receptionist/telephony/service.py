@@ -47,6 +47,7 @@ class Telephony:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     live: LiveCalls = field(default_factory=LiveCalls)
     _realtime: openai.AsyncOpenAI | None = None
+    _chat: openai.AsyncOpenAI | None = None
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property
@@ -69,6 +70,14 @@ class Telephony:
                 websocket_base_url=settings.openai_websocket_base_url,
             )
         return self._realtime
+
+    def chat_client(self) -> openai.AsyncOpenAI:
+        """One Chat Completions client per worker, shared by every call's engine."""
+        if self._chat is None:
+            from receptionist.agent.runtime import openai_client
+
+            self._chat = openai_client(self.settings)
+        return self._chat
 
     def background(self, coroutine: Any) -> None:
         """Run something after the reply (an SMS) without holding the caller up."""
@@ -110,7 +119,8 @@ class Telephony:
     async def aclose(self) -> None:
         await self.drain()
         await self.directory.aclose()
-        if self._realtime is not None:
-            await self._realtime.close()
+        for client in (self._realtime, self._chat):
+            if client is not None:
+                await client.close()
         if self.control is not None:
             await self.control.aclose()

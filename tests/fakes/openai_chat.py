@@ -621,6 +621,7 @@ class FakeOpenAI:
         self._stopping.clear()
         config = uvicorn.Config(
             self.app,
+            loop="asyncio",
             host="127.0.0.1",
             port=0,
             log_level="warning",

@@ -169,6 +169,7 @@ class FakeTwilio:
             raise RuntimeError("already started")
         config = uvicorn.Config(
             self.app,
+            loop="asyncio",
             host="127.0.0.1",
             port=0,
             log_level="warning",

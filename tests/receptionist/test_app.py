@@ -27,7 +27,7 @@ from tests.conftest import DEMO_NOW
 def client(engine: Engine, clock: FixedClock) -> Iterator[httpx.Client]:
     """The app served by uvicorn on a loopback port, in a thread; real HTTP."""
     app = create_app(Settings(environment="test"), Diary(engine, clock))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    config = uvicorn.Config(app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -64,7 +64,7 @@ class Server:
 
 def serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", ws=WS_IMPLEMENTATION
+        app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning", ws=WS_IMPLEMENTATION
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

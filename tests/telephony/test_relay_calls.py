@@ -227,3 +227,77 @@ async def test_admin_api_needs_the_token(make_server: Any) -> None:
     off = make_server(admin_token=None)
     async with httpx.AsyncClient(base_url=off.url) as http:
         assert (await http.get("/api/calls")).status_code == 404
+
+
+@pytest.fixture
+def fake_model() -> Any:
+    from tests.fakes.openai_chat import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+async def test_the_openai_engine_over_relay_streams_and_hands_over_on_failure(
+    make_server: Any, fake_twilio: FakeTwilio, fake_model: Any
+) -> None:
+    from receptionist.agent.conversation import HANDOVER
+    from tests.fakes.openai_chat import ToolCall, Turn
+
+    server = make_server(
+        engine="openai", openai_api_key="test", openai_base_url=fake_model.base_url, llm_timeout=3
+    )
+    sim = simulator(server, fake_twilio)
+    try:
+        await sim.start()
+        fake_model.push(
+            Turn(tool_calls=[ToolCall("clinic_info", {"topic": "parking"})]),
+            Turn(text="There's two-hour street parking on Crown Street, and a paid car park."),
+        )
+        reply = await sim.say("Is there parking?")
+        assert reply.startswith("There's two-hour street parking")
+        assert fake_model.requests[0]["messages"][1]["content"] == sim.greeting
+        fake_model.push(Turn(status=500))
+        reply = await sim.say("What are your hours on Saturday?")
+        assert reply.startswith(HANDOVER) and "8 am" in reply
+        await sim.hang_up()
+    finally:
+        await sim.aclose()
+    record = server.admin(f"/api/calls/{sim.call_sid}")
+    assert record["engines"] == ["openai", "guided"]
+    assert [c["name"] for c in record["tool_calls"]] == ["clinic_info", "clinic_info"]
+
+
+async def test_an_interruption_keeps_only_what_the_caller_heard(
+    make_server: Any, fake_twilio: FakeTwilio, fake_model: Any
+) -> None:
+    from tests.fakes.openai_chat import Turn
+
+    server = make_server(
+        engine="openai", openai_api_key="test", openai_base_url=fake_model.base_url, llm_timeout=5
+    )
+    sim = simulator(server, fake_twilio)
+    try:
+        await sim.start()
+        fake_model.push(
+            Turn(
+                text="We have street parking on Crown Street and a car park on Foveaux Street.",
+                stall_after_chunks=3,
+            )
+        )
+        await sim.prompt("Where can I park?")
+        first = await sim.receive_token()
+        assert first
+        await sim.interrupt("We have street parking", duration_ms=700)
+        await asyncio.sleep(0.3)  # tokens already on the wire land (Twilio drops them too)
+        fake_model.clear()
+        fake_model.push(Turn(text="Sure, what else can I help with?"))
+        reply = await sim.say("Actually, never mind that")
+        assert reply == "Sure, what else can I help with?"
+        history = fake_model.requests[-1]["messages"]
+        assert {"role": "assistant", "content": "We have street parking"} in history
+        await sim.hang_up()
+    finally:
+        await sim.aclose()
+    record = server.admin(f"/api/calls/{sim.call_sid}")
+    agent = [t["text"] for t in record["transcript"] if t["role"] == "agent"]
+    assert "We have street parking" in agent

@@ -249,7 +249,12 @@ class StandIn:
 def running() -> Iterator[StandIn]:
     seen = Seen()
     config = uvicorn.Config(
-        stand_in(seen), host="127.0.0.1", port=0, log_level="warning", ws=WS_IMPLEMENTATION
+        stand_in(seen),
+        loop="asyncio",
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws=WS_IMPLEMENTATION,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

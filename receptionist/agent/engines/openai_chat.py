@@ -106,23 +106,24 @@ class OpenAIChatEngine:
                 temperature=openai.omit if self._temperature is None else self._temperature,
             )
             assert isinstance(stream, openai.AsyncStream)
-            async for chunk in stream:
-                if not chunk.choices:
-                    continue
-                delta = chunk.choices[0].delta
-                if delta.content:
-                    piece = speakable(delta.content)
-                    text.append(piece)
-                    yield piece
-                for fragment in delta.tool_calls or ():
-                    pending = calls.setdefault(fragment.index, _PendingCall())
-                    if fragment.id:
-                        pending.id = fragment.id
-                    if fragment.function is not None:
-                        if fragment.function.name:
-                            pending.name = fragment.function.name
-                        if fragment.function.arguments:
-                            pending.arguments.append(fragment.function.arguments)
+            async with stream:  # closed even when the reply is cancelled (a barge-in)
+                async for chunk in stream:
+                    if not chunk.choices:
+                        continue
+                    delta = chunk.choices[0].delta
+                    if delta.content:
+                        piece = speakable(delta.content)
+                        text.append(piece)
+                        yield piece
+                    for fragment in delta.tool_calls or ():
+                        pending = calls.setdefault(fragment.index, _PendingCall())
+                        if fragment.id:
+                            pending.id = fragment.id
+                        if fragment.function is not None:
+                            if fragment.function.name:
+                                pending.name = fragment.function.name
+                            if fragment.function.arguments:
+                                pending.arguments.append(fragment.function.arguments)
         except openai.OpenAIError as exc:
             logger.warning("chat completions failed: %s", type(exc).__name__)
             raise EngineUnavailable(type(exc).__name__) from exc

@@ -24,6 +24,7 @@ class FakeClinikoServer:
         self.fake = fake
         config = uvicorn.Config(
             create_app(lambda: self.fake),
+            loop="asyncio",
             host="127.0.0.1",
             port=0,
             log_level="warning",

@@ -20,6 +20,7 @@ def serve(fake: FakeNookal) -> Iterator[str]:
     fake.closing.clear()
     config = uvicorn.Config(
         create_app(fake),
+        loop="asyncio",
         host="127.0.0.1",
         port=0,
         log_level="warning",
