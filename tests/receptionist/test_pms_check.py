@@ -55,3 +55,30 @@ def test_unknown_adapter_and_bad_settings_are_clear() -> None:
     assert bad.exit_code != 0 and "key=value" in bad.output
     missing = runner.invoke(app, ["pms", "check", "diary", "-s", "x=env:NOT_SET_ANYWHERE_42"])
     assert missing.exit_code != 0 and "NOT_SET_ANYWHERE_42" in missing.output
+
+
+def test_calls_lists_recent_calls_and_shows_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from receptionist.agent.session import CallSession
+    from receptionist.calls import CallStore
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    monkeypatch.setenv("RECEPTIONIST_DATABASE_URL", url)
+    engine = make_engine(url)
+    store = CallStore(engine)
+    store.create_tables()
+    session = CallSession(clinic="demo", caller_number="+61412345678", mode="relay")
+    session.add_turn("caller", "hello")
+    session.close()
+    asyncio.run(store.save(session))
+    engine.dispose()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["calls"])
+    assert listed.exit_code == 0 and session.id in listed.output and "abandoned" in listed.output
+    shown = runner.invoke(app, ["calls", "--show", session.id])
+    assert shown.exit_code == 0 and json.loads(shown.output)["transcript"][0]["text"] == "hello"
+    missing = runner.invoke(app, ["calls", "--show", "nope"])
+    assert missing.exit_code == 1
