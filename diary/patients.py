@@ -92,12 +92,9 @@ def _token_distance(query: str, name_tokens: list[str]) -> int | None:
     return best
 
 
-def name_distance(query: str, patient: Patient) -> int | None:
-    """How far a spoken name is from the patient's, or None when it is not a match."""
-    tokens = fold(query).split()
-    if not tokens:
+def _total_distance(tokens: list[str], name_tokens: list[str]) -> int | None:
+    if not tokens or not name_tokens:
         return None
-    name_tokens = f"{patient.first_name_key} {patient.last_name_key}".split()
     total = 0
     for token in tokens:
         distance = _token_distance(token, name_tokens)
@@ -105,6 +102,19 @@ def name_distance(query: str, patient: Patient) -> int | None:
             return None
         total += distance
     return total
+
+
+def name_distance(query: str, patient: Patient) -> int | None:
+    """How far a spoken name is from the patient's, or None when it is not a match."""
+    name_tokens = f"{patient.first_name_key} {patient.last_name_key}".split()
+    return _total_distance(fold(query).split(), name_tokens)
+
+
+def spoken_name_distance(query: str, first_name: str, last_name: str) -> int | None:
+    """The same measure for any record with a first and last name (the Cliniko and Nookal
+    adapters match their systems' patients with it, so every PMS matches names alike)."""
+    tokens = [t for t in fold(query).split() if has_letters(t)]
+    return _total_distance(tokens, f"{fold(first_name)} {fold(last_name)}".split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from rapidfuzz.distance import OSA
 
 from diary.patients import fold, has_letters
+from diary.patients import spoken_name_distance as name_distance
 from pms_adapters.cliniko import mapping
 from pms_adapters.cliniko.client import ClinikoClient, ClinikoFailed, Params
 from pms_adapters.cliniko.keys import KeyMemory
@@ -38,33 +38,6 @@ from pms_adapters.types import NewPatient, Patient, PatientQuery
 _WORD_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
 _PAGES = 3  # per name search; 300 candidates is plenty for a caller's name
 _INDEX_REFRESH_SECONDS = 5.0
-
-
-def _tolerance(token: str) -> int:
-    return 0 if len(token) <= 3 else 1 if len(token) <= 6 else 2
-
-
-def name_distance(query: str, first: str, last: str) -> int | None:
-    """How far a spoken name is from a patient's (0 is exact), or None if it is not them."""
-    tokens = [t for t in fold(query).split() if has_letters(t)]
-    names = fold(f"{first} {last}").split()
-    if not tokens:
-        return None
-    total = 0
-    for token in tokens:
-        best: int | None = None
-        for name in names:
-            if len(token) == 1 and name.startswith(token):
-                best = 0
-                break
-            limit = _tolerance(max(token, name, key=len))
-            distance = OSA.distance(token, name, score_cutoff=limit)
-            if distance <= limit and (best is None or distance < best):
-                best = distance
-        if best is None:
-            return None
-        total += best
-    return total
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diary.patients import fold
+from diary.patients import spoken_name_distance as name_distance
 from pms_adapters.errors import InvalidRequest, NotFound, PMSUnavailable
 from pms_adapters.nookal import assumptions, mapping
 from pms_adapters.nookal.appointments import AppointmentBook
@@ -23,7 +24,7 @@ from pms_adapters.nookal.availability import AvailabilityReader, search_slots
 from pms_adapters.nookal.client import NookalClient
 from pms_adapters.nookal.config import NookalConfig
 from pms_adapters.nookal.idempotency import KeyLedger, check_key, write_once
-from pms_adapters.nookal.patients import PatientDirectory, name_distance, patient_row
+from pms_adapters.nookal.patients import PatientDirectory, patient_row
 from pms_adapters.nookal.reference import Reference, ReferenceData
 from pms_adapters.nookal.values import as_id
 from pms_adapters.slot_ids import SlotCodec

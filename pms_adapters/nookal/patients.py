@@ -23,44 +23,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
-from rapidfuzz.distance import OSA
 
-from diary.patients import fold
 from pms_adapters.nookal.client import NookalClient
 from pms_adapters.nookal.values import as_id, as_rows
 
 Row = Mapping[str, Any]
 MAX_RESULTS = 10
 PHONE_MISS_REFRESH_SECONDS = 30.0
-
-
-def _tolerance(token: str) -> int:
-    if len(token) <= 3:
-        return 0
-    return 1 if len(token) <= 6 else 2
-
-
-def name_distance(query: str, first_name: str, last_name: str) -> int | None:
-    """How far a spoken name is from a record's, or None if it is not a match (0 is exact)."""
-    tokens = [t for t in fold(query).split() if any(c.isalpha() for c in t)]
-    name_tokens = f"{fold(first_name)} {fold(last_name)}".split()
-    if not tokens or not name_tokens:
-        return None
-    total = 0
-    for token in tokens:
-        best: int | None = None
-        for candidate in name_tokens:
-            if len(token) == 1 and candidate.startswith(token):
-                best = 0
-                break
-            limit = _tolerance(max(token, candidate, key=len))
-            distance = OSA.distance(token, candidate, score_cutoff=limit)
-            if distance <= limit and (best is None or distance < best):
-                best = distance
-        if best is None:
-            return None
-        total += best
-    return total
 
 
 class PatientDirectory:
