@@ -52,6 +52,7 @@ TRANSCRIPT_WAIT = 1.5
 # A mark at least every 100 ms of audio (and at the end of each reply): barge-in precision
 # within 100 ms for a fifth of the messages a mark per 20 ms frame costs.
 MARK_EVERY_BYTES = 800
+GOODBYE_GRACE = 15.0  # seconds the model's last words may take before the stream closes
 POLICY_VIOLATION = 1008
 ENGINE = "realtime"
 
@@ -106,7 +107,9 @@ class MediaBridge:
         self._transcribed = asyncio.Event()
         self._tools: set[asyncio.Task[None]] = set()
         self._responding = False
-        self._finish_after_reply = False
+        # Ending: "" (not ending), "goodbye" (asked the model for its last words), "said"
+        # (they are out; the stream closes once they have played).
+        self._ending = ""
         self._reconnected = False
         self._closing = False
 
@@ -391,10 +394,10 @@ class MediaBridge:
         played = int(count)
         if played > self.played.get(item_id, 0):
             self.played[item_id] = played
-        while self.outstanding:
-            if self.outstanding.popleft() == name:
-                break
-        if not self.outstanding and self._finish_after_reply and not self._responding:
+        if name in self.outstanding:  # an echo of a mark dropped by a `clear` is not ours to pop
+            while self.outstanding.popleft() != name:
+                pass
+        if not self.outstanding and self._ending == "said":
             asyncio.get_running_loop().create_task(self._finish())
 
     async def _barge_in(self) -> None:
@@ -468,14 +471,17 @@ class MediaBridge:
             item for item in response.get("output") or ()
             if isinstance(item, dict) and item.get("type") == "function_call"
         ]  # fmt: skip
+        if self._ending == "goodbye":
+            self._ending = "said"  # the last words are out (or were cut short): close soon
+            if not self.outstanding:
+                await self._finish()
+            return
         if response.get("status") != "completed":
             return  # a cancelled or failed response's tool calls are never run
         if calls:
             task = asyncio.create_task(self._run_tools(calls))
             self._tools.add(task)
             task.add_done_callback(self._tools.discard)
-        elif self._finish_after_reply and not self.outstanding:
-            await self._finish()
         if self.session is not None:
             await self.service.store.save(self.session)
 
@@ -507,7 +513,12 @@ class MediaBridge:
             or self.session.voicemail_requested
             or (Outcome.TRANSFERRED in self.session.actions)
         ):
-            self._finish_after_reply = True  # after the model's goodbye has played
+            # The model says its last words, they play, then the stream closes and Twilio asks
+            # the <Connect> action what comes next. A model that never answers cannot hold
+            # the caller: the stream closes after a grace period anyway.
+            self._ending = "goodbye"
+            loop = asyncio.get_running_loop()
+            loop.call_later(GOODBYE_GRACE, lambda: loop.create_task(self._finish()))
         await self._respond()
         await self.service.store.save(self.session)
 

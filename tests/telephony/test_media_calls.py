@@ -381,3 +381,41 @@ async def test_a_bad_token_closes_the_stream_and_the_realtime_session(
     await asyncio.sleep(0.3)
     assert all(s.closed for s in realtime.sessions)
     assert server.admin("/api/calls") == []
+
+
+async def test_a_transfer_closes_the_stream_after_the_goodbye_and_dials(
+    start_realtime: Any, fake_twilio: FakeTwilio
+) -> None:
+    script = Script(
+        [
+            greet(ms=200),
+            caller(
+                "Can I talk to someone at the desk?",
+                FunctionCall("transfer_to_human", {"reason": "caller asked for a person"}),
+            ),
+            after_tools("Of course, putting you through now.", ms=400),
+        ]
+    )
+    server, realtime = start_realtime(script)
+    call = await place_call(server, fake_twilio)
+    await call.wait_until_played(within=10)
+    await call.send_audio(200)
+    await call.wait_closed(within=15)  # the goodbye played, then the stream was closed
+    goodbye = realtime.sessions[0].responses[-1]
+    assert goodbye.status == "completed"
+    assert call.received_media_bytes >= 8 * (200 + 400) and not call.pending_marks
+    params = {
+        "CallSid": call.call_sid,
+        "AccountSid": fake_twilio.account_sid,
+        "CallStatus": "in-progress",
+    }
+    url = f"{PUBLIC}/twilio/relay-action"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.post(
+            "/twilio/relay-action",
+            data=params,
+            headers={"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)},
+        )
+    assert "<Dial" in answer.text and "+61255504321" in answer.text
+    record = server.admin(f"/api/calls/{call.call_sid}")
+    assert record["outcome"] == "transferred"

@@ -301,3 +301,39 @@ async def test_an_interruption_keeps_only_what_the_caller_heard(
     record = server.admin(f"/api/calls/{sim.call_sid}")
     agent = [t["text"] for t in record["transcript"] if t["role"] == "agent"]
     assert "We have street parking" in agent
+
+
+async def test_a_voicemail_is_recorded_and_kept_for_staff(
+    make_server: Any, fake_twilio: FakeTwilio, fake_model: Any
+) -> None:
+    from tests.fakes.openai_chat import ToolCall, Turn
+
+    server = make_server(
+        engine="openai", openai_api_key="test", openai_base_url=fake_model.base_url
+    )
+    sim = simulator(server, fake_twilio)
+    try:
+        await sim.start()
+        fake_model.push(
+            Turn(
+                tool_calls=[
+                    ToolCall(
+                        "take_message",
+                        {"caller_name": "Olivia", "message": "voicemail", "voicemail": True},
+                    )
+                ]
+            ),
+            Turn(text="Sure, you can record your message after the tone."),
+        )
+        await sim.say("Can I just leave a voicemail for Sarah?")
+        assert sim.handoff == {"reason": "voicemail"}
+        assert sim.recording_action is not None
+        said = await sim.leave_message(duration=9)
+        assert "saved" in said
+        await sim.hang_up()
+    finally:
+        await sim.aclose()
+    messages = server.admin("/api/messages")
+    recordings = [m for m in messages if m["recording_url"]]
+    assert len(recordings) == 1 and recordings[0]["callback_number"] == OLIVIA
+    assert server.admin(f"/api/calls/{sim.call_sid}")["outcome"] == "message"
