@@ -1,8 +1,10 @@
 """The call record: every call's session saved so staff can read it afterwards.
 
 Two tables beside the diary's, in the same database: `calls` (one row per call, the transcript
-and tool trace as JSON) and `call_messages` (messages taken for staff). They are created on
-first use (`CallStore.create_tables`), so a PMS other than the diary still gets a call record.
+and tool trace as JSON) and `call_messages` (messages taken for staff). They have their own
+Alembic migrations (`receptionist/migrations`, version table `receptionist_alembic_version`),
+applied at start-up and by `receptionist db upgrade`, so a PMS other than the diary still gets
+a call record.
 Saving runs in a worker thread: the event loop never waits on the database.
 """
 
@@ -73,7 +75,10 @@ class CallStore:
         self._writer = writing(engine)
 
     def create_tables(self) -> None:
-        metadata.create_all(self._engine, checkfirst=True)
+        """Apply the call record's migrations (idempotent; safe with several workers)."""
+        from receptionist.migrate import upgrade
+
+        upgrade(self._engine)
 
     async def save(self, session: CallSession) -> None:
         """Insert or replace the session's record (safe to call after every turn)."""

@@ -38,9 +38,15 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the diary's migrations to the configured database."""
+    from receptionist import migrate as service_migrations
+
     engine = make_engine(Settings().database_url)
     upgrade(engine)
-    typer.echo(f"database at revision {current_revision(engine)}")
+    service_migrations.upgrade(engine)
+    typer.echo(
+        f"database at revision {current_revision(engine)}"
+        f" (call record {service_migrations.current_revision(engine)})"
+    )
     engine.dispose()
 
 

@@ -70,3 +70,21 @@ async def test_a_failing_store_does_not_drop_the_call(clinic: Clinic) -> None:
     await conversation.greet()
     reply = "".join([p async for p in conversation.reply("What are your hours on Saturday?")])
     assert "8 am" in reply
+
+
+def test_call_record_migrations_match_the_models_and_repeat_safely(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from receptionist import migrate
+    from receptionist.calls import metadata
+
+    store = CallStore(engine)
+    store.create_tables()
+    store.create_tables()
+    assert migrate.current_revision(engine) == "r0001"
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_name": migrate.owns, "version_table": migrate.VERSION_TABLE}
+        )
+        assert compare_metadata(context, metadata) == []
