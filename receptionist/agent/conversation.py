@@ -70,7 +70,6 @@ class Conversation:
         started = time.perf_counter()
         first: float | None = None
         parts: list[str] = []
-        engine = self.engine
         try:
             async for piece in self._respond(caller_text):
                 if first is None:
@@ -81,8 +80,6 @@ class Conversation:
             text = "".join(parts).strip()
             if text:
                 self.session.add_turn("agent", text, engine=self.engine.name, latency_ms=first)
-                if self.engine is not engine and self._fallback is not None:
-                    pass
             await self.save()
 
     async def _respond(self, caller_text: str) -> AsyncIterator[str]:

@@ -77,8 +77,7 @@ def openai_client(settings: Settings) -> openai.AsyncOpenAI:
 
 def instructions_for(clinic: Clinic) -> str:
     """The clinic's rendered instructions for today (rendered once a day per clinic)."""
-    reference = clinic._reference
-    types = tuple(t.name for t in reference[3]) if reference else ()
+    types = tuple(t.name for t in clinic.known()[2])
     key = (clinic.today(), types)
     cached = clinic._instructions
     if cached is not None and cached[0] == key:

@@ -92,6 +92,12 @@ class Clinic:
     def today(self) -> date:
         return self.local_now().date()
 
+    def known(self) -> tuple[list[Location], list[Practitioner], list[AppointmentType]]:
+        """The reference data already loaded (by `open_clinic`), without a PMS call; empty
+        lists before the first load."""
+        cached = self._reference
+        return (cached[1], cached[2], cached[3]) if cached is not None else ([], [], [])
+
     async def reference(self) -> tuple[list[Location], list[Practitioner], list[AppointmentType]]:
         """Locations, practitioners and appointment types, reused for a few minutes."""
         cached = self._reference

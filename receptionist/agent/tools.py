@@ -717,8 +717,4 @@ TOOLS: tuple[Tool[Any], ...] = (
 )
 
 
-def tool_names() -> list[str]:
-    return [tool.name for tool in TOOLS]
-
-
-__all__ = ["TOOLS", "tool_names", "describe_slot", "idempotency_key"]
+__all__ = ["TOOLS", "describe_slot", "idempotency_key", "speak_slots"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from receptionist.agent.confirm import Reply, classify_reply
@@ -218,7 +218,3 @@ def forbidden(
             ):
                 failures.append(f"double booking: {item.id} overlaps {other.id}")
     return failures
-
-
-def window_days() -> timedelta:
-    return timedelta(days=120)

@@ -30,6 +30,7 @@ import json
 import logging
 import time
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -106,7 +107,6 @@ class MediaBridge:
         self._pending_transcripts: set[str] = set()
         self._transcribed = asyncio.Event()
         self._tools: set[asyncio.Task[None]] = set()
-        self._responding = False
         # Ending: "" (not ending), "goodbye" (asked the model for its last words), "said"
         # (they are out; the stream closes once they have played).
         self._ending = ""
@@ -181,8 +181,6 @@ class MediaBridge:
             return True
 
     async def _session(self, claims: tokens.CallClaims, params: dict[str, Any]) -> CallSession:
-        from datetime import datetime
-
         session = CallSession(
             clinic=claims.clinic,
             caller_number=caller_e164(str(params.get("caller") or "")),
@@ -451,15 +449,12 @@ class MediaBridge:
                 self.session.add_turn("caller", transcript)
             if not self._pending_transcripts:
                 self._transcribed.set()
-        elif kind == "response.created":
-            self._responding = True
         elif kind == "response.output_audio_transcript.done":
             text = str(event.get("transcript") or "").strip()
             if text:
                 self._agent_text[str(event.get("item_id"))] = text
                 self.session.add_turn("agent", text, engine=ENGINE)
         elif kind == "response.done":
-            self._responding = False
             await self._response_done(event.get("response") or {})
         elif kind == "error":
             error = event.get("error") or {}

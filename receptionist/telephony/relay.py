@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -88,8 +89,6 @@ async def _session(
     )
     known = await service.store.fetch(claims.call_sid)
     if known is not None:
-        from datetime import datetime
-
         session.started_at = datetime.fromisoformat(known["started_at"])
     return session
 

@@ -30,6 +30,7 @@ from receptionist.agent.engines.understand import (
     when_phrase,
     without_birth_date,
 )
+from receptionist.agent.policy import bookable_by_phone
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox, ToolResult
 from receptionist.agent.tools import describe_slot, speak_slots
@@ -233,10 +234,7 @@ class GuidedEngine:
 
     def _note_details(self, box: Toolbox, text: str) -> None:
         """Remember any type, practitioner, place or time the caller mentioned."""
-        reference = box.clinic._reference
-        if reference is None:
-            return
-        _, locations, practitioners, types = reference
+        locations, practitioners, types = box.clinic.known()
         kind = spot_type(text, types)
         if kind is not None:
             self.request.type_name = kind.name
@@ -338,19 +336,12 @@ class GuidedEngine:
         return "No problem. Could you spell your surname for me and give your date of birth again?"
 
     def _phone_bookable(self, box: Toolbox) -> bool:
-        from receptionist.agent.policy import bookable_by_phone
-
-        reference = box.clinic._reference
-        assert reference is not None
-        kind = next((t for t in reference[3] if t.name == self.request.type_name), None)
+        types = box.clinic.known()[2]
+        kind = next((t for t in types if t.name == self.request.type_name), None)
         return kind is None or bookable_by_phone(box.clinic.script, kind)
 
     def _ask_type(self, box: Toolbox) -> str:
-        reference = box.clinic._reference
-        assert reference is not None
-        from receptionist.agent.policy import bookable_by_phone
-
-        kinds = [t for t in reference[3] if bookable_by_phone(box.clinic.script, t)]
+        kinds = [t for t in box.clinic.known()[2] if bookable_by_phone(box.clinic.script, t)]
         if box.session.patient_is_new:
             kinds = [t for t in kinds if t.new_patients_allowed]
             if len(kinds) == 1:
@@ -364,15 +355,14 @@ class GuidedEngine:
         return f"Which type of appointment would you like: {join_words(self._listed_types)}?"
 
     async def _on_type(self, box: Toolbox, text: str) -> str:
-        reference = box.clinic._reference
-        assert reference is not None
-        kind = spot_type(text, reference[3])
-        listed = self._listed_types or [t.name for t in reference[3]]
+        types = box.clinic.known()[2]
+        kind = spot_type(text, types)
+        listed = self._listed_types or [t.name for t in types]
         if kind is None:
             picked = choose_ordinal(text, len(listed))
             if picked is None:
                 return "Sorry, which one: " + join_words(listed) + "?"
-            kind = next(t for t in reference[3] if t.name == listed[picked])
+            kind = next(t for t in types if t.name == listed[picked])
         self.request.type_name = kind.name
         self._note_details(box, text)
         return await self._advance(box)
