@@ -82,3 +82,14 @@ def test_calls_lists_recent_calls_and_shows_one(
     assert shown.exit_code == 0 and json.loads(shown.output)["transcript"][0]["text"] == "hello"
     missing = runner.invoke(app, ["calls", "--show", "nope"])
     assert missing.exit_code == 1
+
+
+def test_script_check_is_a_receptionist_command(tmp_path: Path) -> None:
+    bad = tmp_path / "clinic.yaml"
+    bad.write_text("clinic_name: X\ngreeting: Hi\ncountry: AU\nhours: {}\nsurprise: 1\n")
+    result = CliRunner().invoke(app, ["script", "check", str(bad)])
+    assert result.exit_code == 1 and f"{bad}:5: surprise" in result.output
+    from prompts import data_file
+
+    demo = CliRunner().invoke(app, ["script", "check", str(data_file("demo_clinic.yaml"))])
+    assert demo.exit_code == 0 and demo.output.startswith("OK: Harbourside Physio")

@@ -419,3 +419,49 @@ async def test_a_transfer_closes_the_stream_after_the_goodbye_and_dials(
     assert "<Dial" in answer.text and "+61255504321" in answer.text
     record = server.admin(f"/api/calls/{call.call_sid}")
     assert record["outcome"] == "transferred"
+
+
+async def test_keypad_digits_reach_the_model_as_text(
+    start_realtime: Any, fake_twilio: FakeTwilio
+) -> None:
+    server, realtime = start_realtime(Script([greet(ms=200)]))
+    call = await place_call(server, fake_twilio)
+    await call.wait_for_media(1, within=10)
+    await call.wait_until_played(within=10)
+    await call.send_dtmf("1")
+    session = realtime.sessions[0]
+    await wait_for(lambda: session.event_types().count("response.create") >= 2)
+    items = [e for e in session.events if e.get("type") == "conversation.item.create"]
+    assert items and "pressed 1" in items[-1]["item"]["content"][0]["text"]
+    await call.stop()
+
+
+async def test_the_realtime_session_closes_with_the_stream_or_the_status_callback(
+    start_realtime: Any, fake_twilio: FakeTwilio
+) -> None:
+    server, realtime = start_realtime(lambda: Script([greet(ms=200)]))
+    first = await place_call(server, fake_twilio)
+    await first.wait_for_media(1, within=10)
+    await first.stop()  # Twilio's `stop`
+    await wait_for(lambda: realtime.sessions[0].closed)
+
+    second = await place_call(server, fake_twilio)
+    await second.wait_for_media(1, within=10)
+    params = {
+        "CallSid": second.call_sid,
+        "AccountSid": fake_twilio.account_sid,
+        "CallStatus": "completed",
+        "CallDuration": "7",
+    }
+    url = f"{PUBLIC}/twilio/status"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.post(
+            "/twilio/status",
+            data=params,
+            headers={"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)},
+        )
+    assert answer.status_code == 204
+    await wait_for(lambda: realtime.sessions[1].closed)  # no session left behind
+    record = server.admin(f"/api/calls/{second.call_sid}")
+    assert record["status"] == "completed" and record["duration_s"] == 7
+    await second.close()

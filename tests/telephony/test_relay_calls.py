@@ -337,3 +337,27 @@ async def test_a_voicemail_is_recorded_and_kept_for_staff(
     recordings = [m for m in messages if m["recording_url"]]
     assert len(recordings) == 1 and recordings[0]["callback_number"] == OLIVIA
     assert server.admin(f"/api/calls/{sim.call_sid}")["outcome"] == "message"
+
+
+async def test_a_retried_voice_webhook_makes_one_record(
+    make_server: Any, fake_twilio: FakeTwilio
+) -> None:
+    server = make_server()
+    params = {
+        "CallSid": "CA" + "b" * 32,
+        "AccountSid": fake_twilio.account_sid,
+        "From": OLIVIA,
+        "To": CLINIC_NUMBER,
+        "CallStatus": "ringing",
+    }
+    signature = RequestValidator(fake_twilio.auth_token).compute_signature(
+        f"{PUBLIC}/twilio/voice", params
+    )
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for _ in range(3):
+            answer = await http.post(
+                "/twilio/voice", data=params, headers={"X-Twilio-Signature": signature}
+            )
+            assert answer.status_code == 200 and "<ConversationRelay" in answer.text
+    calls = server.admin("/api/calls")
+    assert [c["id"] for c in calls] == [params["CallSid"]]
