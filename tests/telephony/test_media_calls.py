@@ -112,6 +112,15 @@ async def place_call(
     return stream
 
 
+async def post_as_twilio(
+    server: Server, twilio: FakeTwilio, path: str, params: dict[str, str]
+) -> httpx.Response:
+    """A webhook request signed as Twilio signs it (over the public URL)."""
+    signature = sign(twilio.auth_token, f"{PUBLIC}{path}", params)
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        return await http.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
 async def appointments_of(server: Server, name: str, born: str) -> int:
     """Straight from the diary (the service's own loop runs in another thread)."""
     diary = server.diary
@@ -357,13 +366,7 @@ async def test_when_realtime_cannot_come_back_the_caller_is_handed_over(
         "AccountSid": fake_twilio.account_sid,
         "CallStatus": "in-progress",
     }
-    url = f"{PUBLIC}/twilio/relay-action"
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        answer = await http.post(
-            "/twilio/relay-action",
-            data=params,
-            headers={"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)},
-        )
+    answer = await post_as_twilio(server, fake_twilio, "/twilio/relay-action", params)
     assert "<Dial" in answer.text or "<Record" in answer.text
 
 
@@ -409,13 +412,7 @@ async def test_a_transfer_closes_the_stream_after_the_goodbye_and_dials(
         "AccountSid": fake_twilio.account_sid,
         "CallStatus": "in-progress",
     }
-    url = f"{PUBLIC}/twilio/relay-action"
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        answer = await http.post(
-            "/twilio/relay-action",
-            data=params,
-            headers={"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)},
-        )
+    answer = await post_as_twilio(server, fake_twilio, "/twilio/relay-action", params)
     assert "<Dial" in answer.text and "+61255504321" in answer.text
     record = server.admin(f"/api/calls/{call.call_sid}")
     assert record["outcome"] == "transferred"
@@ -453,13 +450,7 @@ async def test_the_realtime_session_closes_with_the_stream_or_the_status_callbac
         "CallStatus": "completed",
         "CallDuration": "7",
     }
-    url = f"{PUBLIC}/twilio/status"
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        answer = await http.post(
-            "/twilio/status",
-            data=params,
-            headers={"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)},
-        )
+    answer = await post_as_twilio(server, fake_twilio, "/twilio/status", params)
     assert answer.status_code == 204
     await wait_for(lambda: realtime.sessions[1].closed)  # no session left behind
     record = server.admin(f"/api/calls/{second.call_sid}")
