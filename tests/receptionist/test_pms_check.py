@@ -93,3 +93,37 @@ def test_script_check_is_a_receptionist_command(tmp_path: Path) -> None:
 
     demo = CliRunner().invoke(app, ["script", "check", str(data_file("demo_clinic.yaml"))])
     assert demo.exit_code == 0 and demo.output.startswith("OK: Harbourside Physio")
+
+
+def test_check_a_cliniko_clinic(sqlite_demo_source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.cliniko import FakeCliniko, FakeClinikoServer
+    from tests.fakes.cliniko.demo import load_diary_clinic
+
+    key = "check-cliniko-key-au1"
+    engine = make_engine(f"sqlite:///{sqlite_demo_source}")
+    try:
+        demo = load_diary_clinic(engine, fake=FakeCliniko(api_key=key))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("CLINIKO_TEST_KEY", key)
+    server = FakeClinikoServer(demo.fake).start()
+    try:
+        result = CliRunner().invoke(
+            app,
+            [
+                "pms", "check", "cliniko",
+                "-s", "api_key=env:CLINIKO_TEST_KEY",
+                "-s", f"base_url={server.url}",
+                "-s", "slot_secret=a-test-secret-of-some-length",
+            ],
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {b["name"] for b in report["businesses"]} == {"Surry Hills", "Parramatta"}
+    assert len(report["practitioners"]) == 4 and len(report["appointment_types"]) == 4
+    bookings = report["online_bookings"]
+    assert any(entry["enabled"] for entry in bookings)
+    assert any(not entry["enabled"] for entry in bookings)  # pilates is off for online booking
+    assert key not in result.output
