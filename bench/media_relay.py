@@ -317,7 +317,7 @@ def wait_ready(process: subprocess.Popen[str], marker: str, within: float = 60) 
     raise RuntimeError(f"process did not become ready ({marker!r})")
 
 
-async def main_async(counts: list[int], seconds: float) -> dict[str, Any]:
+async def main_async(counts: list[int], seconds: float, ws: str = "auto") -> dict[str, Any]:
     realtime_port, service_port = free_port(), free_port()
     scratch = Path(tempfile.mkdtemp(prefix="media-relay-"))
     clinics = scratch / "clinics.yaml"
@@ -343,7 +343,7 @@ async def main_async(counts: list[int], seconds: float) -> dict[str, Any]:
     )
     service = start_process(
         [sys.executable, "-m", "uvicorn", "receptionist.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(service_port), "--ws", "websockets-sansio",
+         "--host", "127.0.0.1", "--port", str(service_port), "--ws", ws,
          "--log-level", "warning", "--no-access-log"],
         env, 0, scratch / "service.log",
     )  # fmt: skip
@@ -406,13 +406,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="25,50,100,150", help="comma-separated call counts")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per N")
+    parser.add_argument(
+        "--ws", default="websockets-sansio", help="uvicorn's websocket implementation"
+    )
     parser.add_argument("--serve-realtime", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_realtime is not None:
         asyncio.run(run_realtime(args.serve_realtime))
         return
     counts = [int(n) for n in args.calls.split(",") if n]
-    summary = asyncio.run(main_async(counts, args.seconds))
+    summary = asyncio.run(main_async(counts, args.seconds, args.ws))
     print(json.dumps(summary))
 
 
