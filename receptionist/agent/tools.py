@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -227,7 +227,7 @@ def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: s
 
 def _gate(
     box: Toolbox,
-    action: str,
+    action: Literal["book", "reschedule", "cancel"],
     confirmed: bool,
     readback: str,
     *,
@@ -242,7 +242,7 @@ def _gate(
         )
         return None
     box.session.pending = PendingConfirmation(
-        action=action,  # type: ignore[arg-type]
+        action=action,
         slot_ref=slot_ref,
         appointment_ref=appointment_ref,
         readback=readback,

@@ -30,7 +30,6 @@ import json
 import logging
 import time
 from collections import deque
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -41,7 +40,7 @@ from receptionist.agent.toolbox import Toolbox, realtime_schemas
 from receptionist.agent.tools import TOOLS
 from receptionist.telephony import tokens
 from receptionist.telephony.clinics import LiveClinic
-from receptionist.telephony.service import Telephony, caller_e164
+from receptionist.telephony.service import Telephony
 
 logger = logging.getLogger(__name__)
 
@@ -175,24 +174,12 @@ class MediaBridge:
                 await self._refuse()
                 return False
             self.live = await self.service.directory.open(config)
-            self.session = await self._session(claims, params)
+            self.session = await self.service.open_session(
+                claims.call_sid, claims.clinic, str(params.get("caller") or ""), "realtime"
+            )
             self.box = Toolbox(self.session, self.live.clinic, TOOLS)
             self.session.engines.append(ENGINE)
             return True
-
-    async def _session(self, claims: tokens.CallClaims, params: dict[str, Any]) -> CallSession:
-        session = CallSession(
-            clinic=claims.clinic,
-            caller_number=caller_e164(str(params.get("caller") or "")),
-            mode="realtime",
-            id=claims.call_sid,
-            started_at=self.service.now(),
-        )
-        known = await self.service.store.fetch(claims.call_sid)
-        if known is not None:
-            session.started_at = datetime.fromisoformat(known["started_at"])
-            session.caller_number = session.caller_number or known.get("caller_number")
-        return session
 
     async def _refuse(self) -> None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -26,7 +25,7 @@ from receptionist.agent.runtime import make_engine, start_call
 from receptionist.agent.session import CallSession, Outcome
 from receptionist.telephony import tokens
 from receptionist.telephony.clinics import LiveClinic
-from receptionist.telephony.service import Telephony, caller_e164
+from receptionist.telephony.service import Telephony
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,10 @@ async def relay_socket(websocket: WebSocket) -> None:
         await _close(websocket)
         return
     live = await service.directory.open(config)
-    call = RelayCall(service, live, websocket, await _session(service, claims, setup))
+    session = await service.open_session(
+        claims.call_sid, claims.clinic, str(setup.get("from") or ""), "relay"
+    )
+    call = RelayCall(service, live, websocket, session)
     task = asyncio.current_task()
     assert task is not None
     service.live.add(call_sid, task)
@@ -75,22 +77,6 @@ async def relay_socket(websocket: WebSocket) -> None:
 async def _close(websocket: WebSocket) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await websocket.close(code=POLICY_VIOLATION)
-
-
-async def _session(
-    service: Telephony, claims: tokens.CallClaims, setup: dict[str, Any]
-) -> CallSession:
-    session = CallSession(
-        clinic=claims.clinic,
-        caller_number=caller_e164(str(setup.get("from") or "")),
-        mode="relay",
-        id=claims.call_sid,
-        started_at=service.now(),
-    )
-    known = await service.store.fetch(claims.call_sid)
-    if known is not None:
-        session.started_at = datetime.fromisoformat(known["started_at"])
-    return session
 
 
 class RelayCall:

@@ -79,6 +79,22 @@ class Telephony:
             self._chat = openai_client(self.settings)
         return self._chat
 
+    async def open_session(self, call_sid: str, clinic: str, caller: str, mode: str) -> CallSession:
+        """The session of a call whose socket just proved its token: it keeps the start time
+        (and caller) the voice webhook recorded, so the record describes one call."""
+        session = CallSession(
+            clinic=clinic,
+            caller_number=caller_e164(caller),
+            mode=mode,
+            id=call_sid,
+            started_at=self.now(),
+        )
+        known = await self.store.fetch(call_sid)
+        if known is not None:
+            session.started_at = datetime.fromisoformat(known["started_at"])
+            session.caller_number = session.caller_number or known.get("caller_number")
+        return session
+
     def background(self, coroutine: Any) -> None:
         """Run something after the reply (an SMS) without holding the caller up."""
         task = asyncio.get_running_loop().create_task(coroutine)
