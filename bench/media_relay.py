@@ -241,10 +241,18 @@ class Call:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """A process's user and system CPU seconds so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+async def callgrind_control(pid: int, *args: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "callgrind_control", *args, str(pid), stdout=subprocess.DEVNULL
+    )
+    await process.wait()
 
 
 async def stats_command(realtime_base: str, command: str) -> Any:
@@ -270,9 +278,17 @@ async def measure(
     await stats_command(realtime_base, "start")
     for call in calls:
         call.recording = True
+    counting = os.environ.get("MEDIA_RELAY_WRAP", "").startswith("valgrind")
+    if counting:  # count instructions over the measured window only
+        await callgrind_control(server_pid, "-z")
+        await callgrind_control(server_pid, "-i", "on")
     cpu0, t0 = cpu_seconds(server_pid), time.monotonic()
     await asyncio.sleep(seconds)
     cpu1, t1 = cpu_seconds(server_pid), time.monotonic()
+    if counting:
+        await callgrind_control(server_pid, "-i", "off")
+        await callgrind_control(server_pid, "-d")
+    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     for call in calls:
         call.recording = False
     inbound: list[float] = await stats_command(realtime_base, "stop")
@@ -289,7 +305,9 @@ async def measure(
         "p50_ms": round(percentile(both, 0.5), 3),
         "p99_ms": round(percentile(both, 0.99), 3),
         "frames": len(both),
-        "cpu_pct_per_call": round(100 * (cpu1 - cpu0) / call_seconds, 3),
+        "cpu_pct_per_call": round(100 * (user + system) / call_seconds, 3),
+        "user_pct_per_call": round(100 * user / call_seconds, 3),
+        "system_pct_per_call": round(100 * system / call_seconds, 3),
     }
 
 
@@ -341,8 +359,9 @@ async def main_async(counts: list[int], seconds: float, ws: str = "auto") -> dic
     realtime = start_process(
         [sys.executable, __file__, "--serve-realtime", str(realtime_port)], env, 1
     )
+    wrap = os.environ.get("MEDIA_RELAY_WRAP", "").split()
     service = start_process(
-        [sys.executable, "-m", "uvicorn", "receptionist.app:create_app", "--factory",
+        [*wrap, sys.executable, "-m", "uvicorn", "receptionist.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(service_port), "--ws", ws,
          "--log-level", "warning", "--no-access-log"],
         env, 0, scratch / "service.log",
@@ -372,6 +391,8 @@ async def main_async(counts: list[int], seconds: float, ws: str = "auto") -> dic
                 f"N={n:4d}  in p50/p99 {figures['in_p50_ms']:6.2f}/{figures['in_p99_ms']:6.2f} ms"
                 f"  out p50/p99 {figures['out_p50_ms']:6.2f}/{figures['out_p99_ms']:6.2f} ms"
                 f"  cpu {figures['cpu_pct_per_call']:.3f}% of a core per call"
+                f" (user {figures['user_pct_per_call']:.3f}, system"
+                f" {figures['system_pct_per_call']:.3f})"
                 f"  ({figures['frames']} frames)",
                 flush=True,
             )
@@ -407,7 +428,9 @@ def main() -> None:
     parser.add_argument("--calls", default="25,50,100,150", help="comma-separated call counts")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per N")
     parser.add_argument(
-        "--ws", default="websockets-sansio", help="uvicorn's websocket implementation"
+        "--ws",
+        default="receptionist.telephony.direct:DirectWebSocketProtocol",
+        help="uvicorn's websocket implementation (as `receptionist serve` runs it by default)",
     )
     parser.add_argument("--serve-realtime", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

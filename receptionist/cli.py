@@ -30,9 +30,15 @@ def serve(
     import uvicorn
 
     from receptionist.app import create_app
+    from receptionist.telephony.direct import DirectWebSocketProtocol
 
     settings = Settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        ws=DirectWebSocketProtocol,  # uvicorn's sans-I/O websockets + the media bridge's fast path
+    )
 
 
 @db_app.command("upgrade")

@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -40,6 +40,11 @@ from receptionist.agent.toolbox import Toolbox, realtime_schemas
 from receptionist.agent.tools import TOOLS
 from receptionist.telephony import tokens
 from receptionist.telephony.clinics import LiveClinic
+from receptionist.telephony.direct import (
+    DIRECT_EXTENSION,
+    DirectClientConnection,
+    DirectWebSocketProtocol,
+)
 from receptionist.telephony.service import Telephony
 
 logger = logging.getLogger(__name__)
@@ -57,15 +62,40 @@ POLICY_VIOLATION = 1008
 ENGINE = "realtime"
 
 
-def b64_bytes(data: str) -> int:
+# The per-frame path works on the frames' UTF-8 bytes: audio is found by slicing, not parsing.
+APPEND = b'{"type":"input_audio_buffer.append","audio":"'
+MEDIA_EVENT = b'"event":"media"'
+MARK_EVENT = b'"event":"mark"'
+PAYLOAD_AT = b'"payload":"'
+AUDIO_DELTA = b'"response.output_audio.delta"'
+ITEM_AT = b'"item_id":"'
+DELTA_AT = b'"delta":"'
+
+
+def b64_bytes(data: bytes) -> int:
     """Decoded length of base64 text, without decoding it."""
-    padding = 2 if data.endswith("==") else 1 if data.endswith("=") else 0
+    padding = 2 if data.endswith(b"==") else 1 if data.endswith(b"=") else 0
     return len(data) // 4 * 3 - padding
 
 
 def _safe(text: str) -> bool:
     """Base64 and ids never contain quotes or backslashes; anything that does is refused."""
     return '"' not in text and "\\" not in text
+
+
+def _clean(value: bytes) -> bool:
+    """`_safe` for raw bytes, which must also be ASCII (base64 and ids always are)."""
+    return value.isascii() and b'"' not in value and b"\\" not in value
+
+
+def _between(data: bytes, key: bytes, start: int = 0) -> bytes | None:
+    """The string value after `key` (which ends with its opening quote), if it has one."""
+    at = data.find(key, start)
+    if at < 0:
+        return None
+    at += len(key)
+    end = data.find(b'"', at)
+    return data[at:end] if end >= 0 else None
 
 
 class RealtimeUnavailable(Exception):
@@ -86,15 +116,21 @@ class MediaBridge:
     def __init__(self, service: Telephony, websocket: WebSocket) -> None:
         self.service = service
         self.twilio = websocket
-        self._asgi_send = websocket._send  # see _twilio_send
-        self._asgi_receive = websocket._receive
+        self._asgi_receive = websocket._receive  # Starlette's wrapper re-checks state per frame
+        # Under `DirectWebSocketProtocol` caller frames reach `_on_twilio` as uvicorn parses
+        # them and our frames are written at once; under any other server they go through
+        # ASGI, with an outbox (and a task writing it) keeping them in order.
+        direct = (websocket.scope.get("extensions") or {}).get(DIRECT_EXTENSION) or {}
+        self._direct: DirectWebSocketProtocol | None = direct.get("protocol")
+        self._outbox: asyncio.Queue[bytes] | None = None if self._direct else asyncio.Queue()
+        self._media_head = b""
         self.stream_sid = ""
         self.call_sid = ""
         self.live: LiveClinic | None = None
         self.session: CallSession | None = None
         self.box: Toolbox | None = None
         self.rt: Any = None  # the openai library's realtime connection
-        self._rt_socket: Any = None  # its websocket, for the per-frame path
+        self._rt_socket: DirectClientConnection | None = None  # its websocket
         self._connecting: asyncio.Task[Any] | None = None
         # Playback: bytes sent and played per assistant item; marks not yet echoed.
         self.sent: dict[str, int] = {}
@@ -127,10 +163,14 @@ class MediaBridge:
             task = asyncio.current_task()
             assert task is not None
             self.service.live.add(self.call_sid, task)
+            if self._direct is not None:
+                self._direct.listener = self._on_twilio
             try:
                 await self._pump()
             finally:
                 self.service.live.remove(self.call_sid, task)
+                if self._direct is not None:
+                    self._direct.listener = None
         finally:
             await self._shutdown()
 
@@ -173,6 +213,10 @@ class MediaBridge:
             if not _safe(self.stream_sid):
                 await self._refuse()
                 return False
+            self._media_head = (
+                b'{"event":"media","streamSid":"' + self.stream_sid.encode()
+                + b'","media":{"payload":"'
+            )  # fmt: skip
             self.live = await self.service.directory.open(config)
             self.session = await self.service.open_session(
                 claims.call_sid, claims.clinic, str(params.get("caller") or ""), "realtime"
@@ -187,8 +231,20 @@ class MediaBridge:
 
     async def _connect(self) -> Any:
         settings = self.service.settings
-        manager = self.service.realtime_client().realtime.connect(model=settings.realtime_model)
+        # `create_connection` is a `websockets` connection option the openai library passes on.
+        options = cast(Any, {"create_connection": DirectClientConnection})
+        manager = self.service.realtime_client().realtime.connect(
+            model=settings.realtime_model, websocket_connection_options=options
+        )
         return await asyncio.wait_for(manager.enter(), CONNECT_TIMEOUT)
+
+    def _attach(self) -> None:
+        """Take the new Realtime connection's model audio where `websockets` parses it."""
+        socket = self.rt._connection
+        if not isinstance(socket, DirectClientConnection):
+            raise TypeError("the Realtime connection was not opened with DirectClientConnection")
+        socket.listener = self._on_openai
+        self._rt_socket = socket
 
     async def _open_session(self) -> None:
         """Finish connecting (begun at accept), configure the session, let the model greet."""
@@ -200,7 +256,7 @@ class MediaBridge:
             if not await self._reconnect(replay=False):
                 raise RealtimeUnavailable from exc
             return
-        self._rt_socket = self.rt._connection
+        self._attach()
         await self._configure(greet=True)
 
     async def _configure(self, *, greet: bool, replay: bool = False) -> None:
@@ -245,33 +301,74 @@ class MediaBridge:
         await self._rt_send(json.dumps(event))
 
     async def _rt_send(self, text: str) -> None:
+        assert self._rt_socket is not None
         await self._rt_socket.send(text)
 
-    async def _twilio_send(self, text: str) -> None:
-        # The ASGI send itself: Starlette's wrapper re-checks state on every frame, and the
-        # per-frame path is the product here. A closed socket raises, ending the bridge.
-        await self._asgi_send({"type": "websocket.send", "text": text})
+    def _to_twilio(self, data: bytes) -> None:
+        """Send Twilio one message, now (direct) or in order through the outbox (ASGI)."""
+        if self._direct is not None:
+            self._direct.write_text(data)  # a closing socket drops it: the call is ending
+        elif self._outbox is not None:
+            self._outbox.put_nowait(data)
+
+    async def _write_outbox(self) -> None:
+        assert self._outbox is not None
+        while True:
+            data = await self._outbox.get()
+            try:
+                await self.twilio.send_text(data.decode())
+            finally:
+                self._outbox.task_done()
 
     # -- the two directions -----------------------------------------------------------------
 
     async def _pump(self) -> None:
         """Both directions at once; when either side ends, the call's bridge ends."""
-        from_twilio = asyncio.create_task(self._from_twilio())
-        from_openai = asyncio.create_task(self._from_openai())
+        tasks = {asyncio.create_task(self._from_twilio()), asyncio.create_task(self._from_openai())}
+        if self._outbox is not None:
+            tasks.add(asyncio.create_task(self._write_outbox()))
         try:
-            done, _ = await asyncio.wait(
-                {from_twilio, from_openai}, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()
         finally:
-            for task in (from_twilio, from_openai):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(from_twilio, from_openai, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _on_twilio(self, raw: bytes) -> bool:
+        """The per-frame path from Twilio: caller audio straight on to the model, and mark
+        echoes. False for anything else (or anything odd), which the full parse handles."""
+        if MEDIA_EVENT in raw:
+            payload = _between(raw, PAYLOAD_AT)
+            if payload is None or not payload.isascii() or b"\\" in payload:
+                return False
+            assert self._rt_socket is not None
+            self._rt_socket.write_text(APPEND + payload + b'"}')  # dropped while reconnecting
+            return True
+        if MARK_EVENT in raw:
+            name = _between(raw, b'"name":"')
+            if name is None or not _clean(name):
+                return False
+            self._mark_played(name.decode())
+            return True
+        return False
+
+    def _on_openai(self, data: bytes) -> bool:
+        """The per-frame path from the model: its audio straight on to Twilio. False for
+        every other event, which `_from_openai` reads in order."""
+        if AUDIO_DELTA not in data[:64]:
+            return False
+        item_id = _between(data, ITEM_AT)
+        delta = _between(data, DELTA_AT)
+        if item_id is None or delta is None:
+            return False
+        self._audio(item_id, delta)
+        return True
 
     async def _from_twilio(self) -> None:
-        append = '{"type":"input_audio_buffer.append","audio":"'
-        receive, send = self._asgi_receive, self._rt_send
+        """Twilio's messages that the per-frame path left (all of them, off uvicorn)."""
+        receive = self._asgi_receive
         while True:
             frame = await receive()
             raw = frame.get("text")
@@ -279,21 +376,16 @@ class MediaBridge:
                 if frame["type"] == "websocket.disconnect":
                     return
                 continue  # a binary frame: Twilio sends none
-            # The per-frame path: a media frame's payload goes on as it is, found without
-            # parsing the JSON (anything unexpected falls through to a full parse below).
-            if '"event":"media"' in raw:
-                start = raw.find('"payload":"') + 11
-                end = raw.find('"', start)
-                if start > 10 and end > start and "\\" not in raw[start:end]:
-                    await send(append + raw[start:end] + '"}')
-                    continue
+            if self._direct is None and self._on_twilio(raw.encode()):
+                continue
             try:
                 message = json.loads(raw)
                 event = message["event"]
                 if event == "media":
                     payload = message["media"]["payload"]
-                    if isinstance(payload, str) and _safe(payload):
-                        await send(append + payload + '"}')
+                    if isinstance(payload, str) and payload.isascii() and _safe(payload):
+                        assert self._rt_socket is not None
+                        self._rt_socket.write_text(APPEND + payload.encode() + b'"}')
                     continue
             except (json.JSONDecodeError, KeyError, TypeError):
                 logger.warning("media: malformed frame skipped", extra={"call_id": self.call_sid})
@@ -306,8 +398,10 @@ class MediaBridge:
                 return
 
     async def _from_openai(self) -> None:
+        """The model's events other than audio (which `_on_openai` takes as it arrives)."""
         while True:
             try:
+                assert self._rt_socket is not None
                 data = await self._rt_socket.recv()
             except Exception as exc:  # any failure of the Realtime socket: try once more
                 if self._closing:
@@ -317,41 +411,32 @@ class MediaBridge:
                     await self._give_up()
                     return
                 continue
-            if '"response.output_audio.delta"' in data[:64]:  # the per-frame path
-                item_at = data.find('"item_id":"') + 11
-                delta_at = data.find('"delta":"') + 9
-                if item_at > 10 and delta_at > 8:
-                    item_end = data.find('"', item_at)
-                    delta_end = data.find('"', delta_at)
-                    if item_end > 0 and delta_end > 0:
-                        await self._audio(data[item_at:item_end], data[delta_at:delta_end])
-                        continue
             try:
                 event = json.loads(data)
                 kind = event["type"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 continue
-            if kind == "response.output_audio.delta":
-                await self._audio(event["item_id"], event["delta"])
+            if kind == "response.output_audio.delta":  # one the per-frame path found odd
+                item_id, delta = event.get("item_id"), event.get("delta")
+                if isinstance(item_id, str) and isinstance(delta, str):
+                    self._audio(item_id.encode(), delta.encode())
             else:
                 await self._event(kind, event)
 
     # -- OpenAI -> Twilio ---------------------------------------------------------------------
 
-    async def _audio(self, item_id: str, delta: str) -> None:
-        if not (_safe(delta) and _safe(item_id)):
+    def _audio(self, item_id: bytes, delta: bytes) -> None:
+        if not (_clean(delta) and _clean(item_id)):
             return
-        total = self.sent.get(item_id, 0) + b64_bytes(delta)
-        self.sent[item_id] = total
-        self.speaking = item_id
-        await self._twilio_send(
-            '{"event":"media","streamSid":"' + self.stream_sid + '","media":{"payload":"'
-            + delta + '"}}'
-        )  # fmt: skip
-        if total - self._marked.get(item_id, 0) >= MARK_EVERY_BYTES:
-            await self._mark(item_id)
+        item = item_id.decode()
+        total = self.sent.get(item, 0) + b64_bytes(delta)
+        self.sent[item] = total
+        self.speaking = item
+        self._to_twilio(self._media_head + delta + b'"}}')
+        if total - self._marked.get(item, 0) >= MARK_EVERY_BYTES:
+            self._mark(item)
 
-    async def _mark(self, item_id: str) -> None:
+    def _mark(self, item_id: str) -> None:
         """Ask Twilio to tell us when the audio sent so far for this item has played."""
         total = self.sent.get(item_id, 0)
         if total <= self._marked.get(item_id, 0):
@@ -359,8 +444,8 @@ class MediaBridge:
         self._marked[item_id] = total
         mark = f"{item_id}:{total}"
         self.outstanding.append(mark)
-        await self._twilio_send(
-            '{"event":"mark","streamSid":"' + self.stream_sid + '","mark":{"name":"' + mark + '"}}'
+        self._to_twilio(
+            f'{{"event":"mark","streamSid":"{self.stream_sid}","mark":{{"name":"{mark}"}}}}'.encode()
         )
 
     def _playing(self) -> str | None:
@@ -392,7 +477,7 @@ class MediaBridge:
             return  # nothing playing: no clear, no truncate
         self.outstanding.clear()
         self.speaking = None
-        await self._twilio_send('{"event":"clear","streamSid":"' + self.stream_sid + '"}')
+        self._to_twilio(b'{"event":"clear","streamSid":"' + self.stream_sid.encode() + b'"}')
         played = min(self.played.get(item_id, 0), self.sent.get(item_id, 0))
         audio_end_ms = played // 8
         truncate = {
@@ -422,7 +507,7 @@ class MediaBridge:
         if kind == "input_audio_buffer.speech_started":
             await self._barge_in()
         elif kind == "response.output_audio.done":
-            await self._mark(str(event.get("item_id")))  # the end of the reply is always marked
+            self._mark(str(event.get("item_id")))  # the end of the reply is always marked
         elif kind == "input_audio_buffer.committed":
             self._pending_transcripts.add(str(event.get("item_id")))
             self._transcribed.clear()
@@ -523,6 +608,9 @@ class MediaBridge:
         self._closing = True
         if self.session is not None:
             await self.service.store.save(self.session)
+        if self._outbox is not None:  # what is queued goes out before the close
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox.join(), 5)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await self.twilio.close()
 
@@ -541,7 +629,7 @@ class MediaBridge:
         except Exception as exc:  # refused, timed out, bad handshake: all mean "not back"
             logger.warning("realtime reconnect failed: %s", type(exc).__name__)
             return False
-        self._rt_socket = self.rt._connection
+        self._attach()
         self.outstanding.clear()
         await self._configure(greet=not replay, replay=replay)
         return True
@@ -576,6 +664,8 @@ class MediaBridge:
         if self.rt is not None:
             with contextlib.suppress(Exception):
                 await self.rt.close()
+        if self._rt_socket is not None:
+            self._rt_socket.listener = None
         if self.session is not None:
             self.session.close()
             await self.service.store.save(self.session)

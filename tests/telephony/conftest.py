@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from diary import Diary, FixedClock
 from receptionist.app import create_app
 from receptionist.settings import Settings
+from receptionist.telephony.direct import DirectWebSocketProtocol
 from receptionist.telephony.service import Telephony
 from tests.conftest import DEMO_NOW
 from tests.fakes.twilio_rest import FakeTwilio
@@ -26,7 +27,9 @@ PUBLIC = "https://clinic.example.com"
 ADMIN = "admin-test-token"
 OLIVIA = "+61412345678"
 CLINIC_NUMBER = "+61255501234"
-WS_IMPLEMENTATION = "websockets-sansio"
+# How `receptionist serve` runs: uvicorn's sans-I/O websockets with the media bridge's direct
+# frame path. Tests that pass `ws="websockets-sansio"` check the plain ASGI path.
+WS_IMPLEMENTATION: Any = DirectWebSocketProtocol
 
 
 @pytest.fixture
@@ -62,9 +65,11 @@ class Server:
         return response.json()
 
 
-def serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
+def serve(
+    app: FastAPI, ws: Any = WS_IMPLEMENTATION
+) -> tuple[uvicorn.Server, threading.Thread, str]:
     config = uvicorn.Config(
-        app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning", ws=WS_IMPLEMENTATION
+        app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning", ws=ws
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -79,10 +84,11 @@ def serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 @pytest.fixture
 def make_server(tmp_path: Path, sqlite_demo_source: Path, fake_twilio: FakeTwilio) -> Iterator[Any]:
-    """Starts the service on a copy of the demo clinic; keyword arguments override settings."""
+    """Starts the service on a copy of the demo clinic; keyword arguments override settings
+    (`ws=` picks uvicorn's websocket implementation)."""
     running: list[tuple[uvicorn.Server, threading.Thread, Diary]] = []
 
-    def start(**overrides: Any) -> Server:
+    def start(ws: Any = WS_IMPLEMENTATION, **overrides: Any) -> Server:
         path = tmp_path / f"service-{len(running)}.db"
         shutil.copy(sqlite_demo_source, path)
         values: dict[str, Any] = {
@@ -100,7 +106,7 @@ def make_server(tmp_path: Path, sqlite_demo_source: Path, fake_twilio: FakeTwili
         settings = Settings(**values)
         diary = Diary.open(settings.database_url, FixedClock(DEMO_NOW))
         app = create_app(settings, diary)
-        server, thread, url = serve(app)
+        server, thread, url = serve(app, ws)
         running.append((server, thread, diary))
         return Server(url, app, diary, settings)
 

@@ -65,11 +65,14 @@ def start_realtime(
 ) -> Iterator[Callable[..., tuple[Server, FakeRealtimeServer]]]:
     fakes: list[FakeRealtimeServer] = []
 
-    def start(script: Any, **fake_options: Any) -> tuple[Server, FakeRealtimeServer]:
+    def start(
+        script: Any, ws: str | None = None, **fake_options: Any
+    ) -> tuple[Server, FakeRealtimeServer]:
         fake = FakeRealtimeServer(script, pace=0, **fake_options)
         fake.start()
         fakes.append(fake)
         server = make_server(
+            **({"ws": ws} if ws else {}),
             clinics_file=str(realtime_clinic),
             openai_api_key="test",
             openai_websocket_base_url=fake.websocket_base_url,
