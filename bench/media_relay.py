@@ -160,6 +160,7 @@ class Call:
         self.outbound_ms: list[float] = []
         self.recording = False
         self.received = 0
+        self.sequence = 1
         self._play_until = 0.0
 
     async def ring(self, http: httpx.AsyncClient) -> dict[str, str]:
@@ -231,8 +232,15 @@ class Call:
                 self._play_until = max(self._play_until, now) + FRAME_MS / 1000
             elif '"event":"mark"' in message[:20]:
                 name = json.loads(message)["mark"]["name"]
-                echo = json.dumps(
-                    {"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}
+                self.sequence += 1
+                echo = json.dumps(  # compact, as Twilio writes its messages
+                    {
+                        "event": "mark",
+                        "sequenceNumber": str(self.sequence),
+                        "streamSid": self.stream_sid,
+                        "mark": {"name": name},
+                    },
+                    separators=(",", ":"),
                 )
                 loop.call_at(self._play_until, self._echo, ws, echo)
 

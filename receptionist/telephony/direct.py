@@ -15,31 +15,132 @@ has parsed them, and write its answer into the library's own protocol object, sy
 - `DirectClientConnection`: the `websockets` client connection the `openai` library opens for
   a Realtime session (passed as the `create_connection` connection option).
 
-Framing, masking, control frames, closing and every frame the listener declines stay with the
-libraries, so the protocol itself is never re-implemented here. Writes are synchronous: a peer
-that stops reading grows the transport's buffer, and past `MAX_BUFFERED` bytes (over a minute
-of audio) the connection is dropped rather than letting memory grow without bound.
+The libraries stay the authority on the protocol. Each frame is parsed by them, except one
+kind: when a library's parser sits idle between frames (checked on its own state each time),
+the whole, final, uncompressed text frames at the start of a read, within its size limit, are
+offered to the listener as they are (`take_text_frames`: a header, a length, the library's own
+unmasking). Everything else, from the first frame the listener declines or that is not such a
+frame, goes to the library in order: control frames, fragments, extensions, closing, and all
+validation. If the library's internals ever change shape, the idle check fails and every
+frame simply takes the library's path.
+
+Writes frame the message themselves (`text_frame`: a header, and for a client a mask from the
+system's random source) and put it on the transport at once, when the library's own state
+says the connection is open for data. A peer that stops reading grows the transport's buffer; past
+`MAX_BUFFERED` bytes (over a minute of audio) the connection is dropped rather than letting
+memory grow without bound.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
-from websockets.protocol import State
+from websockets.protocol import Protocol, State
+
+try:
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover - a build of websockets without its C extension
+    from websockets.utils import apply_mask
 
 logger = logging.getLogger(__name__)
 
 DIRECT_EXTENSION = "receptionist.direct_frames"
 MAX_BUFFERED = 1 << 20
+MAX_DIRECT_FRAME = 1 << 16  # audio frames are a few hundred bytes; bigger ones take the long way
+FINAL_TEXT = 0x81  # FIN set, no RSV bits, opcode TEXT
 
 # A listener gets a whole text message's UTF-8 bytes and returns True when it has handled it;
 # anything it declines goes the ordinary way (an ASGI receive event, or `recv()`).
 Listener = Callable[[bytes], bool]
+
+
+def idle(protocol: Protocol) -> bool:
+    """Whether a `websockets` protocol's parser is waiting, with nothing buffered, for the
+    first byte of a new frame outside any fragmented message (so a whole frame may go around
+    it). Reads the library's own state; anything unrecognised means no."""
+    if (
+        protocol.state is not State.OPEN
+        or protocol.current_size is not None
+        or protocol.parser_exc is not None
+        or protocol.reader.buffer
+    ):
+        return False
+    parser: Any = protocol.parser
+    while (inner := getattr(parser, "gi_yieldfrom", None)) is not None:
+        parser = inner
+    return getattr(parser, "__name__", "") == "at_eof"
+
+
+def take_text_frames(data: bytes, masked: bool, limit: int | None, listener: Listener) -> int:
+    """Offer the whole, final, uncompressed text frames at the start of `data` to `listener`;
+    return how many bytes it took. Stops at the first frame it declines, at anything else
+    (control, fragment, extension bits, wrong masking, over `limit` or 64 KiB, not ASCII)
+    and at a partial frame: from there on the bytes are the library's."""
+    at, size = 0, len(data)
+    cap = MAX_DIRECT_FRAME if limit is None else min(limit, MAX_DIRECT_FRAME)
+    while size - at >= 2 and data[at] == FINAL_TEXT:
+        second = data[at + 1]
+        if bool(second & 0x80) is not masked:
+            break
+        length = second & 0x7F
+        head = at + 2
+        if length == 126:
+            length = int.from_bytes(data[head : head + 2], "big")
+            head += 2
+        elif length == 127:
+            break
+        end = head + (4 if masked else 0) + length
+        if length > cap or end > size:
+            break
+        if masked:
+            payload = apply_mask(data[head + 4 : end], data[head : head + 4])
+        else:
+            payload = data[head:end]
+        if not payload.isascii() or not _call(listener, payload):
+            break
+        at = end
+    return at
+
+
+class _MaskKeys:
+    """Masking keys for client frames, four bytes at a time from the system's CSPRNG, read in
+    blocks (one `getrandom` call per thousand frames instead of one per frame)."""
+
+    def __init__(self) -> None:
+        self._block = b""
+        self._at = 0
+
+    def next(self) -> bytes:
+        if self._at >= len(self._block):
+            self._block, self._at = os.urandom(4096), 0
+        key = self._block[self._at : self._at + 4]
+        self._at += 4
+        return key
+
+
+_mask_keys = _MaskKeys()
+
+
+def text_frame(payload: bytes, masked: bool) -> bytes:
+    """One final, uncompressed text frame (RFC 6455 section 5.2) carrying `payload`."""
+    length = len(payload)
+    bit = 0x80 if masked else 0
+    if length < 126:
+        head = bytes((FINAL_TEXT, bit | length))
+    elif length < 1 << 16:
+        head = bytes((FINAL_TEXT, bit | 126)) + length.to_bytes(2, "big")
+    else:
+        head = bytes((FINAL_TEXT, bit | 127)) + length.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    key = _mask_keys.next()
+    return head + key + apply_mask(payload, key)
 
 
 def _call(listener: Listener, data: bytes) -> bool:
@@ -54,6 +155,20 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol, plus a direct listener and a synchronous write."""
 
     listener: Listener | None = None
+
+    def data_received(self, data: bytes) -> None:
+        listener = self.listener
+        if (
+            listener is not None
+            and self.handshake_complete
+            and not self.close_sent
+            and idle(self.conn)
+        ):
+            taken = take_text_frames(data, True, self.conn.max_message_size, listener)
+            if taken == len(data):
+                return
+            data = data[taken:]
+        super().data_received(data)
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -70,10 +185,15 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def write_text(self, data: bytes) -> bool:
         """Send one text message now; False (and nothing sent) when the socket is closing."""
-        if not self.handshake_complete or self.close_sent or self.transport.is_closing():
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.conn.state is not State.OPEN
+            or self.conn.expect_continuation_frame
+            or self.transport.is_closing()
+        ):
             return False
-        self.conn.send_text(data)
-        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.write(text_frame(data, masked=False))
         if self.transport.get_write_buffer_size() > MAX_BUFFERED:
             logger.warning("media socket dropped: the peer stopped reading")
             self.transport.abort()
@@ -84,6 +204,15 @@ class DirectClientConnection(ClientConnection):
     """The `websockets` client connection, plus a direct listener and a synchronous write."""
 
     listener: Listener | None = None
+
+    def data_received(self, data: bytes) -> None:
+        listener = self.listener
+        if listener is not None and idle(self.protocol):
+            taken = take_text_frames(data, False, self.protocol.max_message_size, listener)
+            if taken == len(data):
+                return
+            data = data[taken:]
+        super().data_received(data)
 
     def process_event(self, event: Any) -> None:
         listener = self.listener
@@ -100,10 +229,15 @@ class DirectClientConnection(ClientConnection):
     def write_text(self, data: bytes) -> bool:
         """Send one text message now; False (and nothing sent) when the socket is not open
         or a fragmented message is being sent."""
-        if self.protocol.state is not State.OPEN or self.send_in_progress is not None:
+        protocol = self.protocol
+        if (
+            protocol.state is not State.OPEN
+            or protocol.expect_continuation_frame
+            or self.send_in_progress is not None
+            or self.transport.is_closing()
+        ):
             return False
-        self.protocol.send_text(data)
-        self.send_data()
+        self.transport.write(text_frame(data, masked=True))
         if self.transport.get_write_buffer_size() > MAX_BUFFERED:
             logger.warning("realtime socket dropped: the peer stopped reading")
             self.transport.abort()
