@@ -33,6 +33,9 @@ from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server
 pytestmark = pytest.mark.anyio
 
 GREETING = "Thanks for calling Harbourside Physio"
+# The service's own websocket class (frames handled where they are parsed), and plain uvicorn
+# websockets (every frame through ASGI), which any other ASGI server would give the bridge.
+WS_PATHS = [pytest.param(None, id="direct"), pytest.param("websockets-sansio", id="asgi")]
 
 
 def greet(ms: int = 400, **audio: Any) -> AfterClientEvent:
@@ -140,7 +143,10 @@ async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_a_booking_by_voice(start_realtime: Any, fake_twilio: FakeTwilio) -> None:
+@pytest.mark.parametrize("ws", WS_PATHS)
+async def test_a_booking_by_voice(
+    start_realtime: Any, fake_twilio: FakeTwilio, ws: str | None
+) -> None:
     script = Script(
         [
             greet(),
@@ -172,7 +178,7 @@ async def test_a_booking_by_voice(start_realtime: Any, fake_twilio: FakeTwilio) 
             after_tools("You're booked in for tomorrow at 10."),
         ]
     )
-    server, realtime = start_realtime(script)
+    server, realtime = start_realtime(script, ws=ws)
     before = await appointments_of(server, "Olivia Smith", "1988-03-14")
     call = await place_call(server, fake_twilio)
     for _ in range(3):
@@ -213,11 +219,12 @@ async def test_a_booking_by_voice(start_realtime: Any, fake_twilio: FakeTwilio) 
     assert "Physiotherapy follow-up with Sarah Chen is booked for Tue 3 Mar" in sms["Body"]
 
 
+@pytest.mark.parametrize("ws", WS_PATHS)
 async def test_barge_in_clears_and_truncates_at_what_was_played(
-    start_realtime: Any, fake_twilio: FakeTwilio
+    start_realtime: Any, fake_twilio: FakeTwilio, ws: str | None
 ) -> None:
     script = Script([greet(ms=3000, chunk_ms=100), AfterAudioMs(60, speech_started=True)])
-    server, realtime = start_realtime(script)
+    server, realtime = start_realtime(script, ws=ws)
     call = await place_call(server, fake_twilio)
     await call.wait_for_media(8 * 3000, within=10)  # all of it queued at Twilio
     await asyncio.sleep(0.8)  # about 800 ms of it played
