@@ -1,8 +1,9 @@
 """How much the Media Streams <-> Realtime relay costs: latency it adds and CPU per call.
 
 For each N it runs N simulated calls at once through the real service (one uvicorn worker,
-pinned to CPU 0, in its own process) to a fake OpenAI Realtime server (another process, on
-CPU 1). Each call's "Twilio" sends 20 ms mu-law frames at real-time pace and echoes marks once
+pinned to CPU 0, in its own process, with the websocket class `receptionist serve` uses) to a
+fake OpenAI Realtime server (another process, on CPU 1; the simulated Twilio side runs in this
+process, also on CPU 1). Each call's "Twilio" sends 20 ms mu-law frames at real-time pace and echoes marks once
 the audio before them has played; the fake model streams 20 ms audio deltas back at real-time
 pace for the whole call. Every frame carries its send time (CLOCK_MONOTONIC, shared by all
 processes on the machine) in its first 8 bytes, which the relay passes through untouched, so
@@ -13,7 +14,13 @@ the receiving side measures each frame's trip exactly:
 
 Loopback sockets cost a few tens of microseconds, so the trip is almost all relay time (plus
 scheduling noise on a busy machine). CPU is the service process's user+system time over the
-measured window divided by (calls x seconds): the share of one core each live call costs.
+measured window divided by (calls x seconds): the share of one core each live call costs. The
+simulated ends' own CPU is printed too: when they near 100 % of CPU 1, they (not the service)
+set the latency, and larger N no longer measures the service.
+
+Profiling: MEDIA_RELAY_PROFILE=path/to/py-spy records the service; MEDIA_RELAY_WRAP="valgrind
+--tool=callgrind --instr-atstart=no" counts its instructions over the measured window only
+(use --calls 1: a repeatable figure for comparing changes to the per-frame path).
 
 Run: `.venv/bin/python bench/media_relay.py [--calls 25,50,100,150] [--seconds 10]`.
 The last line is one JSON object (keys like n100_p99_ms, n100_cpu_pct_per_call).
