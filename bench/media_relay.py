@@ -3,11 +3,11 @@
 For each N it runs N simulated calls at once through the real service (one uvicorn worker,
 pinned to CPU 0, in its own process, with the websocket class `receptionist serve` uses) to a
 fake OpenAI Realtime server (another process, on CPU 1; the simulated Twilio side runs in this
-process, also on CPU 1). Each call's "Twilio" sends 20 ms mu-law frames at real-time pace and echoes marks once
-the audio before them has played; the fake model streams 20 ms audio deltas back at real-time
-pace for the whole call. Every frame carries its send time (CLOCK_MONOTONIC, shared by all
-processes on the machine) in its first 8 bytes, which the relay passes through untouched, so
-the receiving side measures each frame's trip exactly:
+process, also on CPU 1). Each call's "Twilio" sends 20 ms mu-law frames at real-time pace
+and echoes marks once the audio before them has played; the fake model streams 20 ms audio
+deltas back at real-time pace for the whole call. Every frame carries its send time
+(CLOCK_MONOTONIC, shared by all processes on the machine) in its first 8 bytes, which the
+relay passes through untouched, so the receiving side measures each frame's trip exactly:
 
 - inbound: Twilio client -> service -> fake Realtime (caller audio to the model);
 - outbound: fake Realtime -> service -> Twilio client (model audio to the caller).
@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,16 @@ from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+from receptionist.telephony.direct import (
+    DirectClientConnection,
+    Listener,
+    idle,
+    take_text_frames,
+    text_frame,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_MS = 20
@@ -66,7 +77,7 @@ def stamped_frame() -> str:
     return base64.b64encode(struct.pack("<d", time.monotonic()) + _TAIL).decode()
 
 
-def sent_at(payload: str) -> float:
+def sent_at(payload: str | bytes) -> float:
     """The send time stamped in a frame (only the first 12 base64 characters are decoded)."""
     return float(struct.unpack("<d", base64.b64decode(payload[:12])[:8])[0])
 
@@ -94,7 +105,67 @@ class RealtimeStats:
         self.recording = False
 
 
-async def realtime_session(ws: ServerConnection, stats: RealtimeStats) -> None:
+class PacedFrames:
+    """Sends a stamped 20 ms frame every 20 ms from timer callbacks (no task per frame), so
+    the simulated ends stay cheap and the service, not they, is what N measures."""
+
+    def __init__(self, write: Callable[[bytes], bool], build: Callable[[], bytes]) -> None:
+        self.write, self.build = write, build
+        self.loop = asyncio.get_running_loop()
+        self.due = self.loop.time()
+        self.handle: asyncio.TimerHandle | None = None
+        self.ended: asyncio.Future[None] = self.loop.create_future()
+        self.until = float("inf")
+
+    def start(self, seconds: float = float("inf")) -> PacedFrames:
+        self.until = self.due + seconds
+        self._tick()
+        return self
+
+    def _tick(self) -> None:
+        if self.due >= self.until or not self.write(self.build()):
+            if not self.ended.done():
+                self.ended.set_result(None)
+            return
+        self.due += FRAME_MS / 1000
+        self.handle = self.loop.call_at(self.due, self._tick)
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+
+class RealtimeConnection(ServerConnection):
+    """The fake Realtime server's connection, with the service's direct frame paths (the
+    mirror image of `DirectClientConnection`): appends are counted where they are read."""
+
+    listener: Listener | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.listener is not None and idle(self.protocol):
+            taken = take_text_frames(data, True, self.protocol.max_message_size, self.listener)
+            if taken == len(data):
+                return
+            data = data[taken:]
+        super().data_received(data)
+
+    def process_event(self, event: Any) -> None:
+        listener = self.listener
+        if listener is not None and isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+            if listener(bytes(event.data)):
+                return
+        super().process_event(event)
+
+    def write_text(self, data: bytes) -> bool:
+        if self.protocol.state is not State.OPEN or self.transport.is_closing():
+            return False
+        self.transport.write(text_frame(data, masked=False))
+        return True
+
+
+async def realtime_session(ws: RealtimeConnection, stats: RealtimeStats) -> None:
     """One Realtime session: created/updated, then model audio at real-time pace."""
     if ws.request is not None and ws.request.path.startswith("/stats"):
         command = await ws.recv()
@@ -107,27 +178,24 @@ async def realtime_session(ws: ServerConnection, stats: RealtimeStats) -> None:
             await ws.send(json.dumps(stats.inbound_ms))
         return
     await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
-    speaking: asyncio.Task[None] | None = None
+    speaking: PacedFrames | None = None
     item = "item_" + secrets.token_hex(6)
+    head = '{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"' + item
+    head += '","output_index":0,"content_index":0,"delta":"'
+    delta = head.encode()
 
-    async def speak() -> None:
-        head = '{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"' + item
-        head += '","output_index":0,"content_index":0,"delta":"'
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            await ws.send(head + stamped_frame() + '"}')
-            due += FRAME_MS / 1000
-            await asyncio.sleep(max(0.0, due - loop.time()))
+    def appended(data: bytes) -> bool:
+        if data.find(b'"input_audio_buffer.append"', 0, 60) < 0:
+            return False
+        if stats.recording:
+            payload = data[data.index(b'"audio":"') + 9 :]
+            stats.inbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
+        return True
 
+    ws.listener = appended
     try:
         async for message in ws:
             if isinstance(message, bytes):
-                continue
-            if '"input_audio_buffer.append"' in message[:60]:
-                if stats.recording:
-                    payload = message[message.index('"audio":"') + 9 :]
-                    stats.inbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
                 continue
             event = json.loads(message)
             if event.get("type") == "session.update":
@@ -137,19 +205,29 @@ async def realtime_session(ws: ServerConnection, stats: RealtimeStats) -> None:
                 await ws.send(
                     json.dumps({"type": "response.created", "response": {"id": "resp_1"}})
                 )
-                speaking = asyncio.create_task(speak())
+                speaking = PacedFrames(
+                    ws.write_text, lambda: delta + stamped_frame().encode() + b'"}'
+                ).start()
     except ConnectionClosed:
         pass
     finally:
+        ws.listener = None
         if speaking is not None:
-            speaking.cancel()
+            speaking.stop()
 
 
 async def run_realtime(port: int) -> None:
     stats = RealtimeStats()
     stop = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
-    async with serve(lambda ws: realtime_session(ws, stats), "127.0.0.1", port, max_size=None):
+    async with serve(
+        lambda ws: realtime_session(ws, stats),  # type: ignore[arg-type]
+        "127.0.0.1",
+        port,
+        max_size=None,
+        compression=None,
+        create_connection=RealtimeConnection,
+    ):
         print("READY", flush=True)
         await stop
 
@@ -168,6 +246,8 @@ class Call:
         self.recording = False
         self.received = 0
         self.sequence = 1
+        self.chunk = 0
+        self.ws: DirectClientConnection
         self._play_until = 0.0
 
     async def ring(self, http: httpx.AsyncClient) -> dict[str, str]:
@@ -187,7 +267,10 @@ class Call:
 
     async def run(self, parameters: dict[str, str], seconds: float, started: asyncio.Event) -> None:
         url = self.base.replace("http://", "ws://") + "/twilio/media"
-        async with connect(url, max_size=None, compression=None) as ws:
+        async with connect(
+            url, max_size=None, compression=None, create_connection=DirectClientConnection
+        ) as ws:
+            assert isinstance(ws, DirectClientConnection)
             await ws.send(
                 json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
             )
@@ -206,54 +289,49 @@ class Call:
             }
             await ws.send(json.dumps(start))
             started.set()
-            reader = asyncio.create_task(self._read(ws))
+            self.ws = ws
+            ws.listener = self._received
             try:
-                await self._send(ws, seconds)
+                await PacedFrames(ws.write_text, self._media).start(seconds).ended
             finally:
-                reader.cancel()
+                ws.listener = None
                 await ws.send(json.dumps({"event": "stop", "streamSid": self.stream_sid}))
 
-    async def _send(self, ws: Any, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        head = (
-            '{"event":"media","streamSid":"'
-            + self.stream_sid
-            + '","media":{"track":"inbound","payload":"'
-        )
-        due = loop.time()
-        end = due + seconds
-        while due < end:
-            await ws.send(head + stamped_frame() + '"}}')
-            due += FRAME_MS / 1000
-            await asyncio.sleep(max(0.0, due - loop.time()))
+    def _media(self) -> bytes:
+        """The next caller frame, shaped as Twilio's media message."""
+        self.sequence += 1
+        self.chunk += 1
+        return (
+            f'{{"event":"media","sequenceNumber":"{self.sequence}","media":{{"track":"inbound",'
+            f'"chunk":"{self.chunk}","timestamp":"{self.chunk * FRAME_MS}","payload":"'
+            f'{stamped_frame()}"}},"streamSid":"{self.stream_sid}"}}'
+        ).encode()
 
-    async def _read(self, ws: Any) -> None:
+    def _received(self, message: bytes) -> bool:
+        """Everything the service sends, read where it is parsed: audio played in real time,
+        marks echoed once the audio before them has played."""
         loop = asyncio.get_running_loop()
-        async for message in ws:
-            if '"event":"media"' in message[:20]:
-                payload = message[message.index('"payload":"') + 11 :]
-                if self.recording:
-                    self.outbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
-                self.received += 1
-                now = loop.time()
-                self._play_until = max(self._play_until, now) + FRAME_MS / 1000
-            elif '"event":"mark"' in message[:20]:
-                name = json.loads(message)["mark"]["name"]
-                self.sequence += 1
-                echo = json.dumps(  # compact, as Twilio writes its messages
-                    {
-                        "event": "mark",
-                        "sequenceNumber": str(self.sequence),
-                        "streamSid": self.stream_sid,
-                        "mark": {"name": name},
-                    },
-                    separators=(",", ":"),
-                )
-                loop.call_at(self._play_until, self._echo, ws, echo)
+        if message.find(b'"event":"media"', 0, 20) >= 0:
+            payload = message[message.index(b'"payload":"') + 11 :]
+            if self.recording:
+                self.outbound_ms.append((time.monotonic() - sent_at(payload)) * 1000)
+            self.received += 1
+            now = loop.time()
+            self._play_until = max(self._play_until, now) + FRAME_MS / 1000
+        elif message.find(b'"event":"mark"', 0, 20) >= 0:
+            name = json.loads(message)["mark"]["name"]
+            loop.call_at(self._play_until, self._echo, name)
+        return True
 
-    def _echo(self, ws: Any, echo: str) -> None:
-        task = asyncio.ensure_future(ws.send(echo))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    def _echo(self, name: str) -> None:
+        self.sequence += 1
+        echo = {
+            "event": "mark",
+            "sequenceNumber": str(self.sequence),
+            "streamSid": self.stream_sid,
+            "mark": {"name": name},
+        }
+        self.ws.write_text(json.dumps(echo, separators=(",", ":")).encode())  # compact, as Twilio
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
