@@ -3,30 +3,29 @@
 A Realtime call moves about 50 small messages a second each way, and on the ordinary paths
 every one of them wakes a task: uvicorn queues each frame as an ASGI event (pausing and
 resuming the socket around it), `websockets` assembles each into a message for `recv()`, and
-each send goes through an async context manager. That machinery, not the audio, is most of a
-call's CPU. These two subclasses, built on the libraries' own extension points, let the bridge
-handle the frames it cares about (caller audio, model audio, marks) right where the library
-has parsed them, and write its answer into the library's own protocol object, synchronously:
+each send goes through an async context manager. That machinery, not the audio, was most of a
+call's CPU. Two subclasses, plugged in through the libraries' own extension points, let the
+bridge take the frames it cares about (caller audio, model audio, marks) as they are read and
+write its answers at once:
 
-- `DirectWebSocketProtocol`: uvicorn's sans-I/O websocket protocol (a server `--ws` class:
-  `receptionist serve` uses it; `uvicorn --ws receptionist.telephony.direct:DirectWebSocketProtocol`
-  too). It advertises itself to the app in the ASGI scope's `extensions` under
-  `DIRECT_EXTENSION`; an app that never attaches a listener sees plain ASGI.
-- `DirectClientConnection`: the `websockets` client connection the `openai` library opens for
-  a Realtime session (passed as the `create_connection` connection option).
+- `DirectWebSocketProtocol`: uvicorn's sans-I/O websocket protocol, as a `--ws` class
+  (`receptionist serve` uses it). It advertises itself to the app in the ASGI scope's
+  `extensions` under `DIRECT_EXTENSION`; an app that attaches no listener sees plain ASGI.
+- `DirectClientConnection`: the `websockets` client connection, which the `openai` library
+  opens for a Realtime session when given it as the `create_connection` connection option.
 
-The libraries stay the authority on the protocol. Each frame is parsed by them, except one
-kind: when a library's parser sits idle between frames (checked on its own state each time),
-the whole, final, uncompressed text frames at the start of a read, within its size limit, are
-offered to the listener as they are (`take_text_frames`: a header, a length, the library's own
-unmasking). Everything else, from the first frame the listener declines or that is not such a
-frame, goes to the library in order: control frames, fragments, extensions, closing, and all
-validation. If the library's internals ever change shape, the idle check fails and every
-frame simply takes the library's path.
+The libraries stay the authority on the protocol. When a library's parser sits idle between
+frames (read from its own state each time: `idle`), the whole, final, uncompressed text frames
+at the start of a read, within its size limit, are offered to the listener (`take_text_frames`:
+a header, a length, the library's C unmasking). Everything from the first frame the listener
+declines or that is not such a frame goes to the library, in order: control frames, fragments,
+extensions, closing and all validation; frames the library parses are offered to the listener
+too. Should the library's internals change shape, `idle` says no and every frame takes the
+library's path.
 
-Writes frame the message themselves (`text_frame`: a header, and for a client a mask from the
-system's random source) and put it on the transport at once, when the library's own state
-says the connection is open for data. A peer that stops reading grows the transport's buffer; past
+Writes frame the message (`text_frame`: a header, and for a client a mask from the system's
+random source) and put it on the transport at once, when the library's state says the
+connection is open for data. A peer that stops reading grows the transport's buffer; past
 `MAX_BUFFERED` bytes (over a minute of audio) the connection is dropped rather than letting
 memory grow without bound.
 """
@@ -55,8 +54,9 @@ MAX_BUFFERED = 1 << 20
 MAX_DIRECT_FRAME = 1 << 16  # audio frames are a few hundred bytes; bigger ones take the long way
 FINAL_TEXT = 0x81  # FIN set, no RSV bits, opcode TEXT
 
-# A listener gets a whole text message's UTF-8 bytes and returns True when it has handled it;
-# anything it declines goes the ordinary way (an ASGI receive event, or `recv()`).
+# A listener gets a whole text message (ASCII only, as every message it is after is) and
+# returns True when it has handled it; anything it declines goes the ordinary way (an ASGI
+# receive event, or `recv()`).
 Listener = Callable[[bytes], bool]
 
 
@@ -179,7 +179,8 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_text(self, event: Frame) -> None:
         listener = self.listener
         if listener is not None and event.fin and not self.close_sent:
-            if _call(listener, bytes(event.data)):
+            data = bytes(event.data)
+            if data.isascii() and _call(listener, data):
                 return
         super().handle_text(event)
 
@@ -221,7 +222,8 @@ class DirectClientConnection(ClientConnection):
             and isinstance(event, Frame)
             and event.opcode is Opcode.TEXT
             and event.fin
-            and _call(listener, bytes(event.data))
+            and (data := bytes(event.data)).isascii()
+            and _call(listener, data)
         ):
             return
         super().process_event(event)

@@ -4,7 +4,11 @@ Per call, two sockets: Twilio's (`/twilio/media`, 8 kHz mu-law frames as JSON) a
 Realtime session (opened through the `openai` library as soon as Twilio connects, before its
 `start` arrives, to save the first turn's latency). Audio passes through untouched in both
 directions: `audio/pcmu` is exactly Twilio's format, so there is no decode, no resampling and
-no re-encode, and each frame costs one JSON parse and one string concatenation.
+no re-encode. The per-frame path (`_on_twilio`, `_on_openai`) runs where the websocket
+libraries read each frame (see `direct.py`): the audio is sliced out of the frame's bytes
+without a JSON parse and written straight to the other socket, with no task switch, no
+logging and no per-frame allocation beyond the outgoing message. Anything unusual falls back
+to a full parse.
 
 Playback is tracked with marks named `{item_id}:{bytes sent so far}`: Twilio echoes a mark once
 the audio before it has played, so the bytes played per item are known exactly. When the
