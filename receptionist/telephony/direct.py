@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -147,7 +148,14 @@ def _call(listener: Listener, data: bytes) -> bool:
     try:
         return listener(data)
     except Exception as exc:  # a bug in a handler must not kill the socket; the frame is dropped
-        logger.error("direct frame handler failed: %s", type(exc).__name__, exc_info=True)
+        # Where it failed, not the exception's text: that could quote the frame.
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        logger.error(
+            "direct frame handler failed: %s at %s:%s",
+            type(exc).__name__,
+            where.filename.rpartition("/")[2],
+            where.lineno,
+        )
         return True
 
 

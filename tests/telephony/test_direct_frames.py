@@ -150,12 +150,13 @@ def test_idle_means_between_frames_with_nothing_buffered() -> None:
 
 def test_a_listener_that_fails_loses_only_that_frame(caplog: pytest.LogCaptureFixture) -> None:
     def broken(data: bytes) -> bool:
-        raise KeyError("oops")
+        raise KeyError("+61412345678")  # an error that quotes what it read
 
     data = from_client(b"fast 1", b"fast 2")
     with caplog.at_level(logging.ERROR):
         assert take_text_frames(data, True, None, broken) == len(data)
-    assert "direct frame handler failed: KeyError" in caplog.text
+    assert "direct frame handler failed: KeyError at test_direct_frames.py:" in caplog.text
+    assert "+61412345678" not in caplog.text
 
 
 # -- uvicorn's side, over a real socket ---------------------------------------------------------
