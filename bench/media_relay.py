@@ -50,18 +50,10 @@ from typing import Any
 import httpx
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
-from websockets.protocol import State
 
-from receptionist.telephony.direct import (
-    DirectClientConnection,
-    Listener,
-    idle,
-    take_text_frames,
-    text_frame,
-)
+from receptionist.telephony.direct import DirectClientConnection, DirectServerConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_MS = 20
@@ -137,35 +129,7 @@ class PacedFrames:
             self.ended.set_result(None)
 
 
-class RealtimeConnection(ServerConnection):
-    """The fake Realtime server's connection, with the service's direct frame paths (the
-    mirror image of `DirectClientConnection`): appends are counted where they are read."""
-
-    listener: Listener | None = None
-
-    def data_received(self, data: bytes) -> None:
-        if self.listener is not None and idle(self.protocol):
-            taken = take_text_frames(data, True, self.protocol.max_message_size, self.listener)
-            if taken == len(data):
-                return
-            data = data[taken:]
-        super().data_received(data)
-
-    def process_event(self, event: Any) -> None:
-        listener = self.listener
-        if listener is not None and isinstance(event, Frame) and event.opcode is Opcode.TEXT:
-            if listener(bytes(event.data)):
-                return
-        super().process_event(event)
-
-    def write_text(self, data: bytes) -> bool:
-        if self.protocol.state is not State.OPEN or self.transport.is_closing():
-            return False
-        self.transport.write(text_frame(data, masked=False))
-        return True
-
-
-async def realtime_session(ws: RealtimeConnection, stats: RealtimeStats) -> None:
+async def realtime_session(ws: DirectServerConnection, stats: RealtimeStats) -> None:
     """One Realtime session: created/updated, then model audio at real-time pace."""
     if ws.request is not None and ws.request.path.startswith("/stats"):
         command = await ws.recv()
@@ -221,12 +185,12 @@ async def run_realtime(port: int) -> None:
     stop = asyncio.get_running_loop().create_future()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
     async with serve(
-        lambda ws: realtime_session(ws, stats),  # type: ignore[arg-type]
+        lambda ws: realtime_session(ws, stats),
         "127.0.0.1",
         port,
         max_size=None,
         compression=None,
-        create_connection=RealtimeConnection,
+        create_connection=DirectServerConnection,
     ):
         print("READY", flush=True)
         await stop

@@ -12,7 +12,8 @@ write its answers at once:
   (`receptionist serve` uses it). It advertises itself to the app in the ASGI scope's
   `extensions` under `DIRECT_EXTENSION`; an app that attaches no listener sees plain ASGI.
 - `DirectClientConnection`: the `websockets` client connection, which the `openai` library
-  opens for a Realtime session when given it as the `create_connection` connection option.
+  opens for a Realtime session when given it as the `create_connection` connection option
+  (`DirectServerConnection` is its server-side twin).
 
 The libraries stay the authority on the protocol. When a library's parser sits idle between
 frames (read from its own state each time: `idle`), the whole, final, uncompressed text frames
@@ -40,8 +41,10 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.connection import Connection
+from websockets.asyncio.server import ServerConnection
 from websockets.frames import Frame, Opcode
-from websockets.protocol import Protocol, State
+from websockets.protocol import Protocol, Side, State
 
 try:
     from websockets.speedups import apply_mask
@@ -54,6 +57,8 @@ DIRECT_EXTENSION = "receptionist.direct_frames"
 MAX_BUFFERED = 1 << 20
 MAX_DIRECT_FRAME = 1 << 16  # audio frames are a few hundred bytes; bigger ones take the long way
 FINAL_TEXT = 0x81  # FIN set, no RSV bits, opcode TEXT
+# Enum members as plain names: on this path an enum attribute lookup costs more than the test.
+OPEN, SERVER, CLIENT, TEXT = State.OPEN, Side.SERVER, Side.CLIENT, Opcode.TEXT
 
 # A listener gets a whole text message (ASCII only, as every message it is after is) and
 # returns True when it has handled it; anything it declines goes the ordinary way (an ASGI
@@ -66,7 +71,7 @@ def idle(protocol: Protocol) -> bool:
     first byte of a new frame outside any fragmented message (so a whole frame may go around
     it). Reads the library's own state; anything unrecognised means no."""
     if (
-        protocol.state is not State.OPEN
+        protocol.state is not OPEN
         or protocol.current_size is not None
         or protocol.parser_exc is not None
         or protocol.reader.buffer
@@ -92,7 +97,9 @@ def take_text_frames(data: bytes, masked: bool, limit: int | None, listener: Lis
         length = second & 0x7F
         head = at + 2
         if length == 126:
-            length = int.from_bytes(data[head : head + 2], "big")
+            if size - head < 2:
+                break
+            length = data[head] << 8 | data[head + 1]
             head += 2
         elif length == 127:
             break
@@ -159,23 +166,50 @@ def _call(listener: Listener, data: bytes) -> bool:
         return True
 
 
+def take_ahead(protocol: Protocol, data: bytes, listener: Listener | None) -> bytes:
+    """What is left of `data` for the library once `listener` has taken, ahead of the
+    library's parser and only while that parser is idle, the whole text frames it wants."""
+    if listener is None or not idle(protocol):
+        return data
+    masked = protocol.side is SERVER  # frames from a client are masked
+    taken = take_text_frames(data, masked, protocol.max_message_size, listener)
+    return data[taken:] if taken else data
+
+
+def offer(listener: Listener | None, frame: Frame) -> bool:
+    """Offer a frame the library has parsed; True when the listener took it."""
+    if listener is None or not frame.fin or frame.opcode is not TEXT:
+        return False
+    data = bytes(frame.data)
+    return data.isascii() and _call(listener, data)
+
+
+def write_now(protocol: Protocol, transport: Any, data: bytes) -> bool:
+    """Frame `data` as one text message and write it at once; False (and nothing sent) when
+    the library's state says the connection is not open for a new message."""
+    if (
+        protocol.state is not OPEN
+        or protocol.expect_continuation_frame
+        or transport.is_closing()
+    ):
+        return False
+    transport.write(text_frame(data, masked=protocol.side is CLIENT))
+    if transport.get_write_buffer_size() > MAX_BUFFERED:
+        logger.warning("websocket dropped: the peer stopped reading")
+        transport.abort()
+    return True
+
+
 class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol, plus a direct listener and a synchronous write."""
 
     listener: Listener | None = None
 
     def data_received(self, data: bytes) -> None:
-        listener = self.listener
-        if (
-            listener is not None
-            and self.handshake_complete
-            and not self.close_sent
-            and idle(self.conn)
-        ):
-            taken = take_text_frames(data, True, self.conn.max_message_size, listener)
-            if taken == len(data):
+        if self.handshake_complete and not self.close_sent:
+            data = take_ahead(self.conn, data, self.listener)
+            if not data:
                 return
-            data = data[taken:]
         super().data_received(data)
 
     def handle_connect(self, event: Any) -> None:
@@ -185,70 +219,41 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][DIRECT_EXTENSION] = {"protocol": self}
 
     def handle_text(self, event: Frame) -> None:
-        listener = self.listener
-        if listener is not None and event.fin and not self.close_sent:
-            data = bytes(event.data)
-            if data.isascii() and _call(listener, data):
-                return
-        super().handle_text(event)
+        if self.close_sent or not offer(self.listener, event):
+            super().handle_text(event)
 
     def write_text(self, data: bytes) -> bool:
         """Send one text message now; False (and nothing sent) when the socket is closing."""
-        if (
-            not self.handshake_complete
-            or self.close_sent
-            or self.conn.state is not State.OPEN
-            or self.conn.expect_continuation_frame
-            or self.transport.is_closing()
-        ):
-            return False
-        self.transport.write(text_frame(data, masked=False))
-        if self.transport.get_write_buffer_size() > MAX_BUFFERED:
-            logger.warning("media socket dropped: the peer stopped reading")
-            self.transport.abort()
-        return True
+        return (
+            self.handshake_complete
+            and not self.close_sent
+            and write_now(self.conn, self.transport, data)
+        )
 
 
-class DirectClientConnection(ClientConnection):
-    """The `websockets` client connection, plus a direct listener and a synchronous write."""
+class DirectConnection(Connection):
+    """A `websockets` asyncio connection, plus a direct listener and a synchronous write."""
 
     listener: Listener | None = None
 
     def data_received(self, data: bytes) -> None:
-        listener = self.listener
-        if listener is not None and idle(self.protocol):
-            taken = take_text_frames(data, False, self.protocol.max_message_size, listener)
-            if taken == len(data):
-                return
-            data = data[taken:]
-        super().data_received(data)
+        data = take_ahead(self.protocol, data, self.listener)
+        if data:
+            super().data_received(data)
 
     def process_event(self, event: Any) -> None:
-        listener = self.listener
-        if (
-            listener is not None
-            and isinstance(event, Frame)
-            and event.opcode is Opcode.TEXT
-            and event.fin
-            and (data := bytes(event.data)).isascii()
-            and _call(listener, data)
-        ):
-            return
-        super().process_event(event)
+        if not (isinstance(event, Frame) and offer(self.listener, event)):
+            super().process_event(event)
 
     def write_text(self, data: bytes) -> bool:
         """Send one text message now; False (and nothing sent) when the socket is not open
         or a fragmented message is being sent."""
-        protocol = self.protocol
-        if (
-            protocol.state is not State.OPEN
-            or protocol.expect_continuation_frame
-            or self.send_in_progress is not None
-            or self.transport.is_closing()
-        ):
-            return False
-        self.transport.write(text_frame(data, masked=True))
-        if self.transport.get_write_buffer_size() > MAX_BUFFERED:
-            logger.warning("realtime socket dropped: the peer stopped reading")
-            self.transport.abort()
-        return True
+        return self.send_in_progress is None and write_now(self.protocol, self.transport, data)
+
+
+class DirectClientConnection(DirectConnection, ClientConnection):
+    """The client connection the `openai` library opens for a Realtime session."""
+
+
+class DirectServerConnection(DirectConnection, ServerConnection):
+    """The server side (the benchmark's fake Realtime server uses it)."""

@@ -88,15 +88,17 @@ def test_every_client_frame_gets_its_own_mask() -> None:
 def test_whole_text_frames_at_the_start_are_taken_and_the_rest_is_the_librarys() -> None:
     ping = ClientProtocol(parse_uri("ws://t/"), state=State.OPEN)
     ping.send_ping(b"hi")
-    data = from_client(b"fast 1", b"fast 2") + b"".join(ping.data_to_send())
+    data = from_client(b"fast 1", LONGER_TEXT) + b"".join(ping.data_to_send())
     data += from_client(b"fast 3")
     taker = Taker()
     taken = take_text_frames(data, True, None, taker)
-    assert taker.taken == [b"fast 1", b"fast 2"]
+    assert taker.taken == [b"fast 1", LONGER_TEXT]
     assert parsed(server_side(), data[taken:]) == [(Opcode.PING, b"hi"), (Opcode.TEXT, b"fast 3")]
 
 
+LONGER_TEXT = b"fast " + b"y" * 500
 CUT_SHORT = from_client(b"fast but cut short")
+LONGER = from_client(b"fast" + b"x" * 300)  # its length takes the 16-bit field
 
 
 def _compressed() -> bytes:
@@ -112,6 +114,8 @@ def _compressed() -> bytes:
         pytest.param(CUT_SHORT[:-1], True, None, id="partial frame"),
         pytest.param(CUT_SHORT[:6], True, None, id="only a header"),
         pytest.param(CUT_SHORT[:1], True, None, id="half a header"),
+        pytest.param(LONGER[:3], True, None, id="cut inside its 16-bit length"),
+        pytest.param(LONGER[:-1], True, None, id="longer, cut short"),
         pytest.param(text_frame(b"fast unmasked", masked=False), True, None, id="not masked"),
         pytest.param(from_client(b"fast first part", fin=False), True, None, id="fragment"),
         pytest.param(_compressed(), True, None, id="extension bit"),
@@ -125,7 +129,7 @@ def test_taking_stops_at_the_first_frame_it_should_not_take(
 ) -> None:
     first = from_client(b"fast 1")
     # (A cut-short frame can only be the last thing read.)
-    then = b"" if CUT_SHORT.startswith(odd) else from_client(b"fast 2")
+    then = b"" if CUT_SHORT.startswith(odd) or LONGER.startswith(odd) else from_client(b"fast 2")
     taker = Taker()
     assert take_text_frames(first + odd + then, masked, limit, taker) == len(first)
     assert taker.taken == [b"fast 1"]
