@@ -70,14 +70,17 @@ def idle(protocol: Protocol) -> bool:
     """Whether a `websockets` protocol's parser is waiting, with nothing buffered, for the
     first byte of a new frame outside any fragmented message (so a whole frame may go around
     it). Reads the library's own state; anything unrecognised means no."""
-    if (
-        protocol.state is not OPEN
-        or protocol.current_size is not None
-        or protocol.parser_exc is not None
-        or protocol.reader.buffer
-    ):
+    try:
+        if (
+            protocol.state is not OPEN
+            or protocol.current_size is not None
+            or protocol.parser_exc is not None
+            or protocol.reader.buffer
+        ):
+            return False
+        parser: Any = protocol.parser
+    except AttributeError:  # a `websockets` whose internals moved: every frame goes its way
         return False
-    parser: Any = protocol.parser
     while (inner := getattr(parser, "gi_yieldfrom", None)) is not None:
         parser = inner
     return getattr(parser, "__name__", "") == "at_eof"
@@ -187,11 +190,7 @@ def offer(listener: Listener | None, frame: Frame) -> bool:
 def write_now(protocol: Protocol, transport: Any, data: bytes) -> bool:
     """Frame `data` as one text message and write it at once; False (and nothing sent) when
     the library's state says the connection is not open for a new message."""
-    if (
-        protocol.state is not OPEN
-        or protocol.expect_continuation_frame
-        or transport.is_closing()
-    ):
+    if protocol.state is not OPEN or protocol.expect_continuation_frame or transport.is_closing():
         return False
     transport.write(text_frame(data, masked=protocol.side is CLIENT))
     if transport.get_write_buffer_size() > MAX_BUFFERED:
