@@ -187,12 +187,16 @@ def offer(listener: Listener | None, frame: Frame) -> bool:
     return data.isascii() and _call(listener, data)
 
 
-def write_now(protocol: Protocol, transport: Any, data: bytes) -> bool:
-    """Frame `data` as one text message and write it at once; False (and nothing sent) when
-    the library's state says the connection is not open for a new message."""
+def write_now(protocol: Protocol, transport: Any, messages: tuple[bytes, ...]) -> bool:
+    """Frame each message as one text frame and write them at once, in one write; False (and
+    nothing sent) when the library's state says the connection is not open for a message."""
     if protocol.state is not OPEN or protocol.expect_continuation_frame or transport.is_closing():
         return False
-    transport.write(text_frame(data, masked=protocol.side is CLIENT))
+    masked = protocol.side is CLIENT
+    if len(messages) == 1:
+        transport.write(text_frame(messages[0], masked))
+    else:
+        transport.write(b"".join([text_frame(message, masked) for message in messages]))
     if transport.get_write_buffer_size() > MAX_BUFFERED:
         logger.warning("websocket dropped: the peer stopped reading")
         transport.abort()
@@ -221,12 +225,12 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.close_sent or not offer(self.listener, event):
             super().handle_text(event)
 
-    def write_text(self, data: bytes) -> bool:
-        """Send one text message now; False (and nothing sent) when the socket is closing."""
+    def write_text(self, *messages: bytes) -> bool:
+        """Send text messages now; False (and nothing sent) when the socket is closing."""
         return (
             self.handshake_complete
             and not self.close_sent
-            and write_now(self.conn, self.transport, data)
+            and write_now(self.conn, self.transport, messages)
         )
 
 
@@ -244,10 +248,10 @@ class DirectConnection(Connection):
         if not (isinstance(event, Frame) and offer(self.listener, event)):
             super().process_event(event)
 
-    def write_text(self, data: bytes) -> bool:
-        """Send one text message now; False (and nothing sent) when the socket is not open
-        or a fragmented message is being sent."""
-        return self.send_in_progress is None and write_now(self.protocol, self.transport, data)
+    def write_text(self, *messages: bytes) -> bool:
+        """Send text messages now; False (and nothing sent) when the socket is not open or a
+        fragmented message is being sent."""
+        return self.send_in_progress is None and write_now(self.protocol, self.transport, messages)
 
 
 class DirectClientConnection(DirectConnection, ClientConnection):

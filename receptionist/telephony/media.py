@@ -132,6 +132,8 @@ class MediaBridge:
         self._direct: DirectWebSocketProtocol | None = direct.get("protocol")
         self._outbox: asyncio.Queue[bytes] | None = None if self._direct else asyncio.Queue()
         self._media_head = b""
+        self._sid = b""
+        self._item_id, self._item = b"", ""  # the reply whose audio is streaming
         self.stream_sid = ""
         self.call_sid = ""
         self.live: LiveClinic | None = None
@@ -221,8 +223,9 @@ class MediaBridge:
             if not _safe(self.stream_sid):
                 await self._refuse()
                 return False
+            self._sid = self.stream_sid.encode()
             self._media_head = (
-                b'{"event":"media","streamSid":"' + self.stream_sid.encode()
+                b'{"event":"media","streamSid":"' + self._sid
                 + b'","media":{"payload":"'
             )  # fmt: skip
             self.live = await self.service.directory.open(config)
@@ -312,12 +315,13 @@ class MediaBridge:
         assert self._rt_socket is not None
         await self._rt_socket.send(text)
 
-    def _to_twilio(self, data: bytes) -> None:
-        """Send Twilio one message, now (direct) or in order through the outbox (ASGI)."""
+    def _to_twilio(self, *messages: bytes) -> None:
+        """Send Twilio messages, now (direct) or in order through the outbox (ASGI)."""
         if self._direct is not None:
-            self._direct.write_text(data)  # a closing socket drops it: the call is ending
+            self._direct.write_text(*messages)  # a closing socket drops them: the call is ending
         elif self._outbox is not None:
-            self._outbox.put_nowait(data)
+            for message in messages:
+                self._outbox.put_nowait(message)
 
     async def _write_outbox(self) -> None:
         assert self._outbox is not None
@@ -434,27 +438,42 @@ class MediaBridge:
     # -- OpenAI -> Twilio ---------------------------------------------------------------------
 
     def _audio(self, item_id: bytes, delta: bytes) -> None:
-        if not (_clean(delta) and _clean(item_id)):
+        if item_id != self._item_id:  # a new reply (ids are checked once, not per frame)
+            if not _clean(item_id):
+                return
+            self._item_id, self._item = item_id, item_id.decode()
+        if not _clean(delta):
             return
-        item = item_id.decode()
+        item = self._item
         total = self.sent.get(item, 0) + b64_bytes(delta)
         self.sent[item] = total
         self.speaking = item
-        self._to_twilio(self._media_head + delta + b'"}}')
+        media = self._media_head + delta + b'"}}'
+        mark = None
         if total - self._marked.get(item, 0) >= MARK_EVERY_BYTES:
-            self._mark(item)
+            mark = self._mark_message(item)
+        if mark is None:
+            self._to_twilio(media)
+        else:
+            self._to_twilio(media, mark)  # one write for both
 
     def _mark(self, item_id: str) -> None:
         """Ask Twilio to tell us when the audio sent so far for this item has played."""
+        mark = self._mark_message(item_id)
+        if mark is not None:
+            self._to_twilio(mark)
+
+    def _mark_message(self, item_id: str) -> bytes | None:
+        """The mark for the audio sent so far for this item (None if that is marked already),
+        recorded as outstanding until Twilio echoes it."""
         total = self.sent.get(item_id, 0)
         if total <= self._marked.get(item_id, 0):
-            return
+            return None
         self._marked[item_id] = total
         mark = f"{item_id}:{total}"
         self.outstanding.append(mark)
-        self._to_twilio(
-            f'{{"event":"mark","streamSid":"{self.stream_sid}","mark":{{"name":"{mark}"}}}}'.encode()
-        )
+        name = mark.encode()
+        return b'{"event":"mark","streamSid":"' + self._sid + b'","mark":{"name":"' + name + b'"}}'
 
     def _playing(self) -> str | None:
         """The item whose audio is queued or playing at Twilio, if any."""
@@ -485,7 +504,7 @@ class MediaBridge:
             return  # nothing playing: no clear, no truncate
         self.outstanding.clear()
         self.speaking = None
-        self._to_twilio(b'{"event":"clear","streamSid":"' + self.stream_sid.encode() + b'"}')
+        self._to_twilio(b'{"event":"clear","streamSid":"' + self._sid + b'"}')
         played = min(self.played.get(item_id, 0), self.sent.get(item_id, 0))
         audio_end_ms = played // 8
         truncate = {

@@ -28,6 +28,7 @@ from receptionist.telephony.direct import (
     idle,
     take_text_frames,
     text_frame,
+    write_now,
 )
 from tests.telephony.conftest import serve as serve_app
 
@@ -78,6 +79,32 @@ def test_the_frames_we_write_are_what_the_library_reads(masked: bool, size: int)
     payload = bytes(ord("a") + i % 26 for i in range(size))
     reader = server_side() if masked else client_side()
     assert parsed(reader, text_frame(payload, masked)) == [(Opcode.TEXT, payload)]
+
+
+class Transport:
+    """Records writes, as a transport that is never closing and never backed up."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+def test_several_messages_go_out_in_one_write_and_none_once_closing() -> None:
+    transport, protocol = Transport(), server_side()
+    assert write_now(protocol, transport, (b"media", b"mark"))
+    [written] = transport.writes
+    assert parsed(client_side(), written) == [(Opcode.TEXT, b"media"), (Opcode.TEXT, b"mark")]
+    protocol.send_close()
+    assert not write_now(protocol, transport, (b"late",))
+    assert len(transport.writes) == 1
 
 
 def test_every_client_frame_gets_its_own_mask() -> None:
