@@ -106,6 +106,20 @@ def _between(data: bytes, key: bytes, start: int = 0) -> bytes | None:
     return data[at:end] if end >= 0 else None
 
 
+_asgi_path_noted = False
+
+
+def _note_asgi_path() -> None:
+    """Tell the operator once per process that the media bridge is on the slower path."""
+    global _asgi_path_noted
+    if not _asgi_path_noted:
+        _asgi_path_noted = True
+        logger.info(
+            "media bridge on plain ASGI: run `receptionist serve` (or uvicorn with --ws "
+            "receptionist.telephony.direct:DirectWebSocketProtocol) for the direct frame path"
+        )
+
+
 class RealtimeUnavailable(Exception):
     """The Realtime connection could not be (re)established."""
 
@@ -131,6 +145,8 @@ class MediaBridge:
         direct = (websocket.scope.get("extensions") or {}).get(DIRECT_EXTENSION) or {}
         self._direct: DirectWebSocketProtocol | None = direct.get("protocol")
         self._outbox: asyncio.Queue[bytes] | None = None if self._direct else asyncio.Queue()
+        if self._direct is None:
+            _note_asgi_path()
         self._media_head = b""
         self._sid = b""
         self._item_id, self._item = b"", ""  # the reply whose audio is streaming
