@@ -120,6 +120,11 @@ def _note_asgi_path() -> None:
         )
 
 
+async def _close_quietly(connection: Any) -> None:
+    with contextlib.suppress(Exception):
+        await connection.close()
+
+
 class RealtimeUnavailable(Exception):
     """The Realtime connection could not be (re)established."""
 
@@ -692,18 +697,20 @@ class MediaBridge:
             self.session.voicemail_requested = True
         await self._finish()
 
+    def _close_unused(self, connecting: asyncio.Task[Any]) -> None:
+        if connecting.cancelled() or connecting.exception() is not None:
+            return  # it never opened (and its failure is retrieved here)
+        self.service.background(_close_quietly(connecting.result()))
+
     async def _shutdown(self) -> None:
         self._closing = True
         for task in list(self._tools):
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(task), 10)
-        if self._connecting is not None:
-            if not self._connecting.done():
-                self._connecting.cancel()
-            with contextlib.suppress(BaseException):
-                opened = await self._connecting
-                if self.rt is None:  # connected, but the call never started: close it
-                    await opened.close()
+        if self._connecting is not None and self.rt is None:
+            # Opened for a call that never started: closed as soon as it is open. Not
+            # cancelled mid-handshake, where a failing name lookup is left unretrieved.
+            self._connecting.add_done_callback(self._close_unused)
         if self.rt is not None:
             with contextlib.suppress(Exception):
                 await self.rt.close()
