@@ -144,9 +144,11 @@ async def realtime_session(ws: DirectServerConnection, stats: RealtimeStats) -> 
     await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
     speaking: PacedFrames | None = None
     item = "item_" + secrets.token_hex(6)
-    head = '{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"' + item
-    head += '","output_index":0,"content_index":0,"delta":"'
-    delta = head.encode()
+    delta_head = (
+        b'{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"'
+        + item.encode()
+        + b'","output_index":0,"content_index":0,"delta":"'
+    )
 
     def appended(data: bytes) -> bool:
         if data.find(b'"input_audio_buffer.append"', 0, 60) < 0:
@@ -170,7 +172,7 @@ async def realtime_session(ws: DirectServerConnection, stats: RealtimeStats) -> 
                     json.dumps({"type": "response.created", "response": {"id": "resp_1"}})
                 )
                 speaking = PacedFrames(
-                    ws.write_text, lambda: delta + stamped_frame().encode() + b'"}'
+                    ws.write_text, lambda: delta_head + stamped_frame().encode() + b'"}'
                 ).start()
     except ConnectionClosed:
         pass
