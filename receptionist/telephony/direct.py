@@ -79,11 +79,11 @@ def idle(protocol: Protocol) -> bool:
         ):
             return False
         parser: Any = protocol.parser
+        while (inner := parser.gi_yieldfrom) is not None:  # down to what it is waiting in
+            parser = inner
+        return bool(parser.__name__ == "at_eof")
     except AttributeError:  # a `websockets` whose internals moved: every frame goes its way
         return False
-    while (inner := getattr(parser, "gi_yieldfrom", None)) is not None:
-        parser = inner
-    return getattr(parser, "__name__", "") == "at_eof"
 
 
 def take_text_frames(data: bytes, masked: bool, limit: int | None, listener: Listener) -> int:
