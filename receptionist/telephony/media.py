@@ -82,17 +82,10 @@ def b64_bytes(data: bytes) -> int:
     return len(data) // 4 * 3 - padding
 
 
-def _safe(text: str) -> bool:
-    """Base64 and ids never contain quotes or backslashes; anything that does is refused."""
-    return '"' not in text and "\\" not in text
-
-
-# (`bytes.find` rather than `in`: for `bytes`, `in` first tries the operand as an integer and
-# builds and drops a TypeError every time, which costs more than the search on this path.)
-
-
 def _clean(value: bytes) -> bool:
-    """`_safe` for raw bytes, which must also be ASCII (base64 and ids always are)."""
+    """Base64, ids and sids are ASCII without quotes or backslashes; anything else is refused
+    (it would break the JSON we build around it). `bytes.find` rather than `in`: for `bytes`,
+    `in` first tries the operand as an integer, building and dropping a TypeError each time."""
     return value.isascii() and value.find(b'"') < 0 and value.find(b"\\") < 0
 
 
@@ -241,7 +234,7 @@ class MediaBridge:
                 return False
             self.stream_sid = str(start.get("streamSid") or message.get("streamSid") or "")
             self.call_sid = claims.call_sid
-            if not _safe(self.stream_sid):
+            if not _clean(self.stream_sid.encode()):
                 await self._refuse()
                 return False
             self._sid = self.stream_sid.encode()
@@ -374,7 +367,7 @@ class MediaBridge:
         echoes. False for anything else (or anything odd), which the full parse handles."""
         if raw.find(MEDIA_EVENT) >= 0:
             payload = _between(raw, PAYLOAD_AT)
-            if payload is None or not payload.isascii() or payload.find(b"\\") >= 0:
+            if payload is None or not _clean(payload):
                 return False
             assert self._rt_socket is not None
             self._rt_socket.write_text(APPEND + payload + b'"}')  # dropped while reconnecting
@@ -416,9 +409,9 @@ class MediaBridge:
                 event = message["event"]
                 if event == "media":
                     payload = message["media"]["payload"]
-                    if isinstance(payload, str) and payload.isascii() and _safe(payload):
+                    if isinstance(payload, str) and _clean(audio := payload.encode()):
                         assert self._rt_socket is not None
-                        self._rt_socket.write_text(APPEND + payload.encode() + b'"}')
+                        self._rt_socket.write_text(APPEND + audio + b'"}')
                     continue
             except (json.JSONDecodeError, KeyError, TypeError):
                 logger.warning("media: malformed frame skipped", extra={"call_id": self.call_sid})
