@@ -8,11 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from receptionist.agent.confirm import Reply, classify_reply
-from receptionist.agent.engines.understand import (
-    Intent,
+from receptionist.agent.engines.guided.intents import Intent, intents
+from receptionist.agent.engines.guided.understand import (
     choose,
     identity,
-    intents,
     introduced,
     when_phrase,
 )

@@ -1,0 +1,159 @@
+"""Who is calling and what else they need: identity, their appointments, messages, goodbye."""
+
+from __future__ import annotations
+
+from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.engines.guided.intents import Intent
+from receptionist.agent.engines.guided.state import Request, Stage, Steps
+from receptionist.agent.engines.guided.understand import choose, identity, without_birth_date
+from receptionist.agent.speech import join_words
+from receptionist.agent.toolbox import Toolbox
+from receptionist.agent.tools import describe_slot
+
+
+class CallerSteps(Steps):
+    """Identity and registration, listing and picking appointments, messages, goodbye."""
+
+    async def _on_identity(self, box: Toolbox, text: str) -> str:
+        found = identity(text)
+        if found is None or not found.first_name:
+            return "Sorry, could I have your first and last name, and your date of birth?"
+        if not found.date_of_birth:
+            return "Thanks. And your date of birth, please?"
+        name = f"{found.first_name} {found.last_name}"
+        result = await box.call(
+            "identify_caller", {"full_name": name, "date_of_birth": found.date_of_birth}
+        )
+        if result.data.get("error"):
+            return await self._trouble(box, result)
+        if result.ok:
+            self._note_details(box, without_birth_date(text))
+            greeting = f"Thanks, {result.data.get('first_name', found.first_name)}. "
+            return greeting + await self._advance(box)
+        if result.data.get("matches") == 0 and self.request.intent is Intent.BOOK:
+            self.request.pending_identity = (found.first_name, found.last_name, found.date_of_birth)
+            self.stage = Stage.NEW_PATIENT
+            return (
+                "I can't find a record with that name and date of birth. "
+                "Is this your first visit with us?"
+            )
+        if "Too many" in result.say or result.data.get("matches") == "several":
+            return await self._offer_message(box)
+        return (
+            "I couldn't find you with those details. Could you say your full name and date "
+            "of birth again?"
+        )
+
+    async def _on_new_patient(self, box: Toolbox, text: str) -> str:
+        reply = classify_reply(text)
+        details = self.request.pending_identity
+        if reply is Reply.YES and details is not None:
+            first, last, born = details
+            result = await box.call(
+                "register_patient",
+                {"first_name": first, "last_name": last, "date_of_birth": born},
+            )
+            if not result.ok:
+                return await self._trouble(box, result)
+            self.request.pending_identity = None
+            return f"Welcome, {first}. " + await self._advance(box)
+        self.stage = Stage.IDENTITY
+        return "No problem. Could you spell your surname for me and give your date of birth again?"
+
+    async def _list(self, box: Toolbox) -> str:
+        result = await box.call("list_appointments", {})
+        if not result.ok:
+            return await self._trouble(box, result)
+        refs = result.data.get("appointments", [])
+        self.stage = Stage.ANYTHING_ELSE
+        if not refs:
+            return "I can't see any upcoming appointments for you. Would you like to book one?"
+        spoken = [await describe_slot(box, box.session.appointments[ref]) for ref in refs]
+        noun = "appointment" if len(spoken) == 1 else "appointments"
+        return (
+            f"You have {len(spoken)} upcoming {noun}: {join_words(spoken, 'and')}. Anything else?"
+        )
+
+    async def _which(self, box: Toolbox) -> str:
+        narrowed = self.request.appointment_when
+        result = await box.call("list_appointments", {"when": narrowed} if narrowed else {})
+        if narrowed and (not result.ok or not result.data.get("appointments")):
+            self.request.appointment_when = None
+            result = await box.call("list_appointments", {})
+        if not result.ok:
+            return await self._trouble(box, result)
+        refs = list(result.data.get("appointments", []))
+        if not refs:
+            self.stage = Stage.ANYTHING_ELSE
+            return "I can't see any upcoming appointments for you. Is there anything else?"
+        if len(refs) == 1:
+            self.request.appointment_ref = refs[0]
+            if self.request.intent is Intent.MOVE:
+                current = await describe_slot(box, box.session.appointments[refs[0]])
+                if self.request.when is None:
+                    self.stage = Stage.WHEN
+                    return f"I can see your {current}. When would you like to move it to?"
+            return await self._advance(box)
+        self.request.offers = refs
+        self.stage = Stage.WHICH
+        spoken = [await describe_slot(box, box.session.appointments[ref]) for ref in refs]
+        return f"You have {join_words(spoken, 'and')}. Which one?"
+
+    async def _on_which(self, box: Toolbox, text: str) -> str:
+        refs = self.request.offers
+        starts = [box.session.appointments[r].starts_at.astimezone(box.clinic.zone) for r in refs]
+        picked = choose(text, starts)
+        if picked is None:
+            return "Sorry, which appointment do you mean? You can say the day or the time."
+        self.request.appointment_ref = refs[picked]
+        self.request.offers = []
+        return await self._advance(box)
+
+    async def _transfer(self, box: Toolbox, text: str) -> str:
+        result = await box.call("transfer_to_human", {"reason": "caller asked for a person"})
+        if result.ok:
+            return "Of course, I'll put you through now."
+        return "Sorry, there's no one available to take the call right now. " + self._ask_message(
+            box
+        )
+
+    def _ask_message(self, box: Toolbox) -> str:
+        self.request = Request(intent=Intent.MESSAGE)
+        patient = box.session.patient
+        if patient is not None:
+            self.request.message_name = f"{patient.first_name} {patient.last_name}"
+            self.stage = Stage.MESSAGE_TEXT
+            return "I can take a message. What would you like me to pass on?"
+        self.stage = Stage.MESSAGE_NAME
+        return "I can take a message for the team. May I have your name?"
+
+    async def _offer_message(self, box: Toolbox) -> str:
+        return "I'm sorry, I'm not able to sort that out for you myself. " + self._ask_message(box)
+
+    async def _on_message_name(self, box: Toolbox, text: str) -> str:
+        found = identity(text)
+        name = (
+            f"{found.first_name} {found.last_name}" if found and found.first_name else text.strip()
+        )
+        self.request.message_name = name[:100] or "Caller"
+        self.stage = Stage.MESSAGE_TEXT
+        return "Thanks. What would you like me to pass on?"
+
+    async def _on_message_text(self, box: Toolbox, text: str) -> str:
+        result = await box.call(
+            "take_message",
+            {"caller_name": self.request.message_name or "Caller", "message": text},
+        )
+        self.request = Request()
+        self.stage = Stage.ANYTHING_ELSE
+        if not result.ok:
+            return "Sorry, I couldn't save that message. Please call back during opening hours."
+        return (
+            "Thanks, I've passed that on and the team will call you back on this number. "
+            "Is there anything else?"
+        )
+
+    async def _goodbye(self, box: Toolbox) -> str:
+        await box.call("end_call", {})
+        self.stage = Stage.OPEN
+        return f"Thanks for calling {box.clinic.script.clinic_name}. Bye for now."

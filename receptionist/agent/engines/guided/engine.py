@@ -1,0 +1,269 @@
+"""The guided engine: a deterministic receptionist with no LLM.
+
+It understands the common requests (book, move, cancel, "my appointments", hours and FAQs,
+speak to someone, leave a message, goodbye), fills what it needs by asking, matches names
+fuzzily, reads every write back and waits for a yes, and does everything through the same
+tools as the LLM engines, so the same guardrails and trace apply. It is the embedded default
+when no API key is configured, and the fallback when the LLM fails mid-call: it reads the
+session (identified patient, offers, a pending read-back) and carries on from there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.engines.guided.booking import BookingSteps
+from receptionist.agent.engines.guided.caller import CallerSteps
+from receptionist.agent.engines.guided.intents import Intent, intents
+from receptionist.agent.engines.guided.state import Request, Stage
+from receptionist.agent.engines.guided.understand import (
+    introduced,
+    spot_location,
+    spot_practitioner,
+    spot_type,
+    wants_anyone,
+    when_phrase,
+    without_birth_date,
+)
+from receptionist.agent.toolbox import Toolbox, ToolResult
+
+GUIDED = "guided"
+
+# "with Dr Robertson", "see Robertson": a name we don't know is still passed on, so the
+# caller hears who we do have instead of being silently booked with someone else.
+_NAMED = re.compile(
+    r"\b(?:with|see)\s+(?:dr\.?\s+|doctor\s+)?([A-Z][a-z'\-]+)|\b(?:dr\.?|doctor)\s+([A-Z][a-z'\-]+)"
+)
+
+
+_NEEDS_IDENTITY = (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST)
+
+
+class GuidedEngine(BookingSteps, CallerSteps):
+    """One call's guided receptionist."""
+
+    name = GUIDED
+
+    def __init__(self) -> None:
+        self.stage = Stage.OPEN
+        self.request = Request()
+        self._misunderstood = 0
+        self._listed_types: list[str] = []
+        self._started = False
+
+    def said(self, text: str) -> None:
+        """Nothing to remember: the session holds what matters."""
+
+    async def respond(self, box: Toolbox, caller_text: str) -> AsyncIterator[str]:
+        self._resume(box)
+        yield await self._step(box, caller_text)
+
+    def _resume(self, box: Toolbox) -> None:
+        """Pick up a call another engine started: what was asked for, who is calling, the
+        times on offer and any read-back awaiting a yes. Runs once, before the first reply."""
+        if self._started:
+            return
+        self._started = True
+        session = box.session
+        earlier = [t.text for t in session.transcript if t.role == "caller"][:-1]
+        if not earlier:
+            return
+        for text in earlier:
+            heard = [i for i in intents(text) if i in _NEEDS_IDENTITY]
+            if self.request.intent is None and heard:
+                self.request.intent = heard[0]
+            if self.request.intent is not None:
+                self._note_details(box, without_birth_date(text))
+        pending = session.pending
+        if pending is not None:
+            self.request.intent = {
+                "book": Intent.BOOK, "reschedule": Intent.MOVE, "cancel": Intent.CANCEL,
+            }[pending.action]  # fmt: skip
+            self.request.slot_ref = pending.slot_ref
+            self.request.appointment_ref = pending.appointment_ref
+            self.stage = Stage.CONFIRM
+            return
+        if self.request.intent is None:
+            return
+        if session.patient is None:
+            self.stage = Stage.IDENTITY
+            return
+        offers = next(
+            (e.data["offers"] for e in reversed(session.trace)
+             if e.name == "find_availability" and e.ok and e.data.get("offers")),
+            None,
+        )  # fmt: skip
+        if offers and self.request.intent in (Intent.BOOK, Intent.MOVE):
+            self.request.offers = list(offers)
+            self.stage = Stage.CHOOSE
+
+    async def _step(self, box: Toolbox, text: str) -> str:
+        heard = intents(text)
+        if Intent.EMERGENCY in heard:
+            return box.clinic.script.emergency_instruction + " Is there anything else?"
+        if Intent.GOODBYE in heard and self.stage not in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
+            return await self._goodbye(box)
+        handler = {
+            Stage.IDENTITY: self._on_identity,
+            Stage.NEW_PATIENT: self._on_new_patient,
+            Stage.TYPE: self._on_type,
+            Stage.WHEN: self._on_when,
+            Stage.CHOOSE: self._on_choose,
+            Stage.WHICH: self._on_which,
+            Stage.CONFIRM: self._on_confirm,
+            Stage.MESSAGE_NAME: self._on_message_name,
+            Stage.MESSAGE_TEXT: self._on_message_text,
+        }.get(self.stage)
+        if handler is not None:
+            switched = self._switch(heard)
+            if switched is None:
+                return await handler(box, text)
+        return await self._on_open(box, text, heard)
+
+    def _switch(self, heard: list[Intent]) -> Intent | None:
+        """A new request mid-flow ("actually, can I just leave a message")."""
+        for intent in (Intent.TRANSFER, Intent.MESSAGE, Intent.CANCEL, Intent.MOVE):
+            if intent in heard and intent is not self.request.intent:
+                if self.stage in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
+                    return None
+                if intent is Intent.TRANSFER and self.stage is Stage.IDENTITY:
+                    return intent
+                if intent in (Intent.MOVE,) and self.stage is Stage.CHOOSE:
+                    return None  # "a different time" while choosing means another search
+                return intent
+        return None
+
+    async def _on_open(self, box: Toolbox, text: str, heard: list[Intent]) -> str:
+        if not heard:
+            if self.stage is Stage.ANYTHING_ELSE and classify_reply(text) is Reply.NO:
+                return await self._goodbye(box)
+            self._misunderstood += 1
+            if self._misunderstood >= 3:
+                return await self._offer_message(box)
+            return (
+                "Sorry, I didn't catch that. I can book, move or cancel an appointment, or "
+                "answer questions about the clinic. What would you like to do?"
+            )
+        self._misunderstood = 0
+        intent = heard[0]
+        if intent is Intent.GOODBYE or (
+            self.stage is Stage.ANYTHING_ELSE
+            and intent is Intent.INFO
+            and classify_reply(text) is Reply.NO
+        ):
+            return await self._goodbye(box)
+        if intent is Intent.ADVICE:
+            return (
+                f"{box.clinic.script.policies.no_clinical_advice} "
+                "Would you like me to book you in to see someone?"
+            )
+        if intent is Intent.INFO:
+            result = await box.call("clinic_info", {"topic": text})
+            self.stage = Stage.ANYTHING_ELSE
+            return f"{result.say} Is there anything else I can help with?"
+        if intent is Intent.TRANSFER:
+            return await self._transfer(box, text)
+        if intent is Intent.MESSAGE:
+            return self._ask_message(box)
+        self.request = Request(intent=intent)
+        self._note_details(box, without_birth_date(text))
+        self._split_when(without_birth_date(text))
+        named = introduced(text)
+        if named is not None and box.session.patient is None and intent in _NEEDS_IDENTITY:
+            await box.clinic.reference()
+            return await self._on_identity(
+                box, f"{named.first_name} {named.last_name} {named.date_of_birth}"
+            )
+        return await self._advance(box)
+
+    def _split_when(self, text: str) -> None:
+        """For a move or cancel: which appointment ("my Wednesday one") and to when."""
+        intent = self.request.intent
+        if intent is Intent.CANCEL:
+            self.request.appointment_when = self.request.when
+            self.request.when = None
+        elif intent is Intent.MOVE:
+            before, sep, after = text.lower().rpartition(" to ")
+            if sep:
+                self.request.appointment_when = when_phrase(before)
+                self.request.when = when_phrase(after)
+            else:
+                self.request.appointment_when = self.request.when
+                self.request.when = None
+
+    def _note_details(self, box: Toolbox, text: str) -> None:
+        """Remember any type, practitioner, place or time the caller mentioned."""
+        locations, practitioners, types = box.clinic.known()
+        kind = spot_type(text, types)
+        if kind is not None:
+            self.request.type_name = kind.name
+        who = spot_practitioner(text, practitioners)
+        if who is not None:
+            self.request.practitioner = who.name
+        elif wants_anyone(text):
+            self.request.practitioner = None
+        else:
+            named = _NAMED.search(text)
+            name = (named.group(1) or named.group(2)) if named else None
+            if name and not spot_type(name, types) and name.lower() not in ("someone", "anyone"):
+                self.request.practitioner = name  # the tool will ask back
+        place = spot_location(text, locations)
+        if place is not None:
+            self.request.location = place.name
+        when = when_phrase(text)
+        if when:
+            self.request.when = when
+
+    async def _advance(self, box: Toolbox) -> str:
+        """Ask for the next missing piece, or act."""
+        await box.clinic.reference()
+        request = self.request
+        intent = request.intent
+        if intent in (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST):
+            if box.session.patient is None:
+                self.stage = Stage.IDENTITY
+                return "Sure. Can I have your full name and date of birth, please?"
+        if intent is Intent.LIST:
+            return await self._list(box)
+        if intent in (Intent.MOVE, Intent.CANCEL) and request.appointment_ref is None:
+            return await self._which(box)
+        if intent is Intent.CANCEL:
+            assert request.appointment_ref is not None
+            return await self._write(
+                box, "cancel_appointment", {"appointment": request.appointment_ref}
+            )
+        if intent is Intent.BOOK and request.type_name is None:
+            return self._ask_type(box)
+        if intent is Intent.BOOK and not self._phone_bookable(box):
+            self.stage = Stage.ANYTHING_ELSE
+            return (
+                f"Sorry, a {request.type_name} can't be booked over the phone. I can put you "
+                "through to the team or take a message. Which would you prefer?"
+            )
+        if request.when is None:
+            self.stage = Stage.WHEN
+            verb = "move it to" if intent is Intent.MOVE else "come in"
+            return f"What day and time would you like to {verb}?"
+        return await self._search(box)
+
+    async def _trouble(self, box: Toolbox, result: ToolResult) -> str:
+        """A tool said no for a reason the flow can't fix: say so honestly, offer a message."""
+        error = result.data.get("error")
+        if error == "SlotUnavailable":
+            self.request.slot_ref = None
+            self.stage = Stage.WHEN
+            return "Sorry, that time has just gone. What other day or time would suit?"
+        if error == "WriteOutcomeUnknown":
+            self.stage = Stage.ANYTHING_ELSE
+            return (
+                "Sorry, I couldn't confirm that with the diary, so I won't promise it's done. "
+                "The team will confirm with you. " + self._ask_message(box)
+            )
+        if error is not None:
+            return "Sorry, I can't reach the diary right now. " + self._ask_message(box)
+        if "not identified" in result.say:
+            self.stage = Stage.IDENTITY
+            return "Can I have your full name and date of birth, please?"
+        return "Sorry, I wasn't able to do that. " + self._ask_message(box)
