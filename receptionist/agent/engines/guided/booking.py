@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.describe import describe_slot, speak_slots
 from receptionist.agent.engines.guided.intents import Intent
 from receptionist.agent.engines.guided.state import Request, Stage, Steps
 from receptionist.agent.engines.guided.understand import choose, choose_ordinal, spot_type
 from receptionist.agent.policy import bookable_by_phone
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox, ToolResult
-from receptionist.agent.tools import describe_slot, speak_slots
 
 
 class BookingSteps(Steps):

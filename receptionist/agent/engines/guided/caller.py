@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.describe import describe_slot
 from receptionist.agent.engines.guided.intents import Intent
 from receptionist.agent.engines.guided.state import Request, Stage, Steps
 from receptionist.agent.engines.guided.understand import choose, identity, without_birth_date
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox
-from receptionist.agent.tools import describe_slot
 
 
 class CallerSteps(Steps):

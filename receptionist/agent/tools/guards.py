@@ -1,0 +1,114 @@
+"""The guardrails every write passes: an identified caller, an offered slot, their own
+appointment, the read-back answered yes, no clash, and the idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Literal
+
+from pms_adapters.types import Appointment, Slot, Window
+from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.describe import describe_slot
+from receptionist.agent.session import PendingConfirmation
+from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
+
+
+def idempotency_key(box: Toolbox, action: str, *parts: str) -> str:
+    """The same call and the same request give the same key: a repeat cannot write twice."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+    return f"call-{box.session.id}-{action}-{digest}"
+
+
+def require_patient(box: Toolbox) -> str:
+    patient = box.session.patient
+    if patient is None:
+        raise Refusal(
+            "The caller is not identified yet. Ask for their full name and date of birth and "
+            "call identify_caller first."
+        )
+    return patient.id
+
+
+def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: str) -> None:
+    """The caller must have answered the read-back of exactly this action with a yes."""
+    if pending is None:
+        return
+    if box.session.caller_turns <= pending.after_caller_turn:
+        raise Refusal(
+            "The caller has not answered the read-back yet. Read it back and wait for them: "
+            + pending.readback
+        )
+    reply = classify_reply(box.session.last_caller_text())
+    if reply is not Reply.YES:
+        box.session.pending = None
+        raise Refusal(
+            f"The caller did not clearly say yes, so nothing was {action}. Ask what they "
+            "would like instead.",
+            reply=reply.value,
+        )
+
+
+def readback_gate(
+    box: Toolbox,
+    action: Literal["book", "reschedule", "cancel"],
+    confirmed: bool,
+    readback: str,
+    *,
+    slot_ref: str | None = None,
+    appointment_ref: str | None = None,
+) -> ToolResult | None:
+    """Ask for the read-back first; once answered, let the write through only on a yes."""
+    pending = box.session.pending
+    if confirmed and pending is not None and pending.matches(action, slot_ref, appointment_ref):
+        _check_readback(
+            box, pending, {"book": "booked", "reschedule": "moved"}.get(action, action + "led")
+        )
+        return None
+    box.session.pending = PendingConfirmation(
+        action=action,
+        slot_ref=slot_ref,
+        appointment_ref=appointment_ref,
+        readback=readback,
+        after_caller_turn=box.session.caller_turns,
+    )
+    lead = "Not done yet: the caller has not confirmed this. " if confirmed else "Not done yet. "
+    return ToolResult(
+        False,
+        f"{lead}Read this back and ask the caller to confirm: {readback} If they say yes, "
+        "call again with confirmed true.",
+        {"needs_confirmation": action, "readback": readback},
+    )
+
+
+def offered_slot(box: Toolbox, ref: str) -> Slot:
+    slot = box.session.offers.get(ref)
+    if slot is None:
+        raise Refusal(
+            "That slot was not offered in this call. Call find_availability and offer times "
+            "first; use a ref it returned."
+        )
+    return slot
+
+
+def own_appointment(box: Toolbox, ref: str) -> Appointment:
+    appointment = box.session.appointments.get(ref)
+    if appointment is None or appointment.patient_id != require_patient(box):
+        raise Refusal("Unknown appointment ref. Call list_appointments for the caller's refs.")
+    return appointment
+
+
+async def no_clash(box: Toolbox, patient_id: str, slot: Slot) -> None:
+    """A patient is never booked into two places at once."""
+    window = Window(starts_at=slot.starts_at - timedelta(hours=12), ends_at=slot.ends_at)
+    for existing in await box.clinic.pms.appointments(patient_id, window):
+        replay = (existing.practitioner_id, existing.starts_at) == (
+            slot.practitioner_id,
+            slot.starts_at,
+        )  # the same booking again: its idempotency key will return it, not a second one
+        if not replay and existing.starts_at < slot.ends_at and slot.starts_at < existing.ends_at:
+            raise Refusal(
+                "The caller already has an appointment at that time: "
+                f"{await describe_slot(box, existing)}. Offer a different time.",
+                clash=True,
+            )
