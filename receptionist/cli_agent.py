@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
-import shutil
-import tempfile
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import typer
 
-from diary import Diary, FixedClock
-from diary.db import write_session
-from diary.seed import DEMO_PATIENTS, seed_demo_clinic
+from diary import Diary
 from receptionist.agent.runtime import (
     demo_pms,
     load_clinic_script,
@@ -27,9 +23,9 @@ from receptionist.agent.session import ToolEvent
 from receptionist.calls import CallStore
 from receptionist.settings import Settings
 
-# The scenario suite is written for the demo clinic seeded around Monday 2 March 2026, 8 am.
-EVAL_ANCHOR = date(2026, 3, 2)
-EVAL_NOW = datetime(2026, 3, 2, 8, 0, tzinfo=ZoneInfo("Australia/Sydney"))
+if TYPE_CHECKING:
+    from receptionist.evals.runner import CaseResult
+    from receptionist.evals.scenario import Scenario
 
 
 def _show_tool(event: ToolEvent) -> None:
@@ -88,74 +84,116 @@ async def _chat(settings: Settings, show_tools: bool, caller: str | None) -> Non
         diary.close()
 
 
+class EvalEngine(enum.StrEnum):
+    """Which engine `receptionist eval` measures."""
+
+    GUIDED = "guided"
+    OPENAI = "openai"
+
+
 def evaluate(
-    k: int = typer.Option(3, min=1, max=20, help="Trials per case."),
+    engine: EvalEngine = typer.Option(
+        EvalEngine.OPENAI, help="guided (no key needed) or openai (the configured model)."
+    ),
+    scenarios: Path | None = typer.Option(
+        None,
+        "--scenarios",
+        help="A directory of scenario files (*.yaml); the public suite if not given.",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+        resolve_path=True,
+    ),
+    k: int | None = typer.Option(
+        None, min=1, max=20, help="Trials per case; a case passes when all k do (3 for openai)."
+    ),
     case: list[str] = typer.Option([], help="Only these scenario names (repeatable)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print only one JSON line: passed, total, rate, failed."
+    ),
 ) -> None:
-    """Run the scenario suite against the real model k times per case; report pass^k."""
+    """Run scenario files against the demo clinic; exit 0 if every case passed, 1 if any
+    failed (or none ran), 2 if the scenarios or the model settings are unusable."""
+    from receptionist.evals.scenario import SCENARIO_DIR, load_scenarios
+
     settings = Settings()
-    if settings.openai_api_key is None and settings.openai_base_url is None:
-        typer.echo("set OPENAI_API_KEY (or RECEPTIONIST_OPENAI_BASE_URL) to evaluate a model")
+    if engine is EvalEngine.OPENAI and not (settings.openai_api_key or settings.openai_base_url):
+        typer.echo(
+            "set OPENAI_API_KEY (or RECEPTIONIST_OPENAI_BASE_URL) to evaluate a model, "
+            "or use --engine guided",
+            err=True,
+        )
         raise typer.Exit(2)
-    summary = asyncio.run(_evaluate(settings, k, set(case)))
-    typer.echo(json.dumps(summary))
-    if summary["cases"] == 0:
+    try:
+        chosen = load_scenarios(scenarios or SCENARIO_DIR)
+    except ValueError as exc:
+        typer.echo(f"cannot load the scenarios: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    unknown = set(case) - {s.name for s in chosen}
+    if unknown:
+        typer.echo(f"no such scenario: {', '.join(sorted(unknown))}", err=True)
+        raise typer.Exit(2)
+    chosen = [s for s in chosen if not case or s.name in case]
+    trials = k or (3 if engine is EvalEngine.OPENAI else 1)
+    summary = asyncio.run(_evaluate(settings, engine, chosen, trials, not as_json))
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        failed = summary["failed"]
+        typer.echo(
+            f"{summary['passed']}/{summary['total']} passed ({summary['rate']:.1%})"
+            + (f"; failed: {', '.join(failed)}" if isinstance(failed, list) and failed else "")
+        )
+    if summary["total"] == 0 or summary["failed"]:
         raise typer.Exit(1)
 
 
-async def _evaluate(settings: Settings, k: int, only: set[str]) -> dict[str, object]:
+async def _evaluate(
+    settings: Settings,
+    engine: EvalEngine,
+    scenarios: list[Scenario],
+    k: int,
+    verbose: bool,
+) -> dict[str, object]:
+    from receptionist.evals.demo import run_on_demo
+
+    def report(result: CaseResult, trial: int) -> None:
+        if verbose:
+            mark = "pass" if result.passed else "FAIL"
+            typer.echo(f"{result.scenario.name} #{trial + 1}: {mark} {'; '.join(result.failures)}")
+
+    if engine is EvalEngine.GUIDED:
+        from receptionist.agent.engines.guided import GuidedEngine
+
+        tally = await run_on_demo(
+            scenarios, lambda clinic: GuidedEngine(), settings, k=k, report=report
+        )
+        return {**tally.summary(), "engine": engine.value, "k": k}
+
     from receptionist.agent.engines.openai_chat import OpenAIChatEngine
     from receptionist.agent.runtime import instructions_for
     from receptionist.agent.toolbox import chat_schemas
     from receptionist.agent.tools import TOOLS
-    from receptionist.evals.runner import run_scenario
-    from receptionist.evals.scenario import load_scenarios
 
-    scenarios = [s for s in load_scenarios() if not only or s.name in only]
     client = openai_client(settings)
-    passes: dict[str, int] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        template = Path(scratch) / "template.db"
-        seeded = Diary.open(f"sqlite:///{template}")
-        with write_session(seeded.engine) as db:
-            seed_demo_clinic(db, EVAL_ANCHOR)
-        seeded.close()
-        for scenario in scenarios:
-            passes[scenario.name] = 0
-            for trial in range(k):
-                path = Path(scratch) / f"{scenario.name}-{trial}.db"
-                shutil.copy(template, path)
-                clock = FixedClock(EVAL_NOW)
-                diary = Diary.open(f"sqlite:///{path}", clock)
-                pms = demo_pms(settings.model_copy(update={"slot_secret": None}), diary)
-                try:
-                    result = await run_scenario(
-                        scenario,
-                        pms,
-                        load_clinic_script(settings),
-                        lambda clinic: OpenAIChatEngine(
-                            client,
-                            settings.openai_model,
-                            instructions_for(clinic),
-                            chat_schemas(TOOLS),
-                        ),
-                        now=clock.now,
-                        people=DEMO_PATIENTS,
-                    )
-                finally:
-                    await pms.aclose()
-                    diary.close()
-                mark = "pass" if result.passed else "FAIL"
-                typer.echo(f"{scenario.name} #{trial + 1}: {mark} {'; '.join(result.failures)}")
-                passes[scenario.name] += result.passed
-    await client.close()
-    cases = len(passes)
-    all_k = sum(1 for n in passes.values() if n == k)
+    try:
+        tally = await run_on_demo(
+            scenarios,
+            lambda clinic: OpenAIChatEngine(
+                client, settings.openai_model, instructions_for(clinic), chat_schemas(TOOLS)
+            ),
+            settings,
+            k=k,
+            report=report,
+        )
+    finally:
+        await client.close()
+    trials = sum(tally.passes.values())
+    pass_at_1 = round(trials / (len(tally.passes) * k), 3) if tally.passes else 0.0
     return {
+        **tally.summary(),
+        "engine": engine.value,
         "model": settings.openai_model,
         "k": k,
-        "cases": cases,
-        "pass_at_1": round(sum(passes.values()) / (cases * k), 3) if cases else 0.0,
-        f"pass_hat_{k}": round(all_k / cases, 3) if cases else 0.0,
-        "failing": sorted(name for name, n in passes.items() if n < k),
+        "pass_at_1": pass_at_1,
     }

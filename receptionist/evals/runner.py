@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from pms_adapters.contract import PMSAdapter
-from pms_adapters.errors import PMSUnavailable
+from pms_adapters.errors import PMSError, PMSUnavailable
 from pms_adapters.types import (
     Appointment,
     AppointmentType,
@@ -33,6 +33,7 @@ from receptionist.agent.runtime import open_clinic, start_call
 from receptionist.agent.script import CallScript
 from receptionist.agent.session import CallSession
 from receptionist.agent.toolbox import Clinic
+from receptionist.evals.given import GivenError, apply_given
 from receptionist.evals.judge import Booked, judge
 from receptionist.evals.scenario import Scenario
 
@@ -162,7 +163,15 @@ async def run_scenario(
     before_turn: Callable[[int], Awaitable[None] | None] | None = None,
     next_weekday: NextWeekday = NextWeekday.ASK,
 ) -> CaseResult:
-    """Play the caller's turns, close the call and judge the result."""
+    """Set up the scenario's `given:` diary, play the caller's turns, close the call and judge
+    the result. A `given:` that cannot be applied fails the case without playing it."""
+    try:
+        await apply_given(pms, scenario.given, scenario.name)
+    except GivenError as exc:
+        return CaseResult(scenario, "", [f"given: {exc}"], CallSession(clinic="scenario"))
+    except PMSError as exc:
+        failure = f"given: the PMS refused it ({type(exc).__name__}: {exc})"
+        return CaseResult(scenario, "", [failure], CallSession(clinic="scenario"))
     outage = OutagePMS(pms)
     clinic = await open_clinic("scenario", script, outage, now=now, next_weekday=next_weekday)
     before = await snapshot(pms, people, now(), clinic)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -61,6 +62,44 @@ class Expect(_Model):
     )
     notice: bool | None = Field(None, description="a late-change notice was relayed (or not)")
     identified: str | None = None
+    said: tuple[str, ...] = Field(default=(), description="each matches some agent turn")
+    not_said: tuple[str, ...] = Field(default=(), description="none matches any agent turn")
+
+    @field_validator("said", "not_said")
+    @classmethod
+    def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {pattern!r}: {exc}") from exc
+        return patterns
+
+
+class GivenAppointment(_Model):
+    """An appointment booked before the call, in the clinic's local time."""
+
+    patient: str
+    practitioner: str
+    type: str
+    date: dt.date
+    time: dt.time
+    location: str | None = None
+
+
+class GivenCancellation(_Model):
+    """An appointment cancelled before the call: the patient's one on that date (and time)."""
+
+    patient: str
+    date: dt.date
+    time: dt.time | None = None
+
+
+class Given(_Model):
+    """The diary the call starts from: the demo seed, then these cancellations and bookings."""
+
+    cancel: tuple[GivenCancellation, ...] = ()
+    add: tuple[GivenAppointment, ...] = ()
 
 
 class Scenario(_Model):
@@ -69,6 +108,7 @@ class Scenario(_Model):
     caller_number: str | None = None
     caller: tuple[str, ...]
     model: tuple[tuple[ModelStep, ...], ...] | None = None
+    given: Given = Given()
     expect: Expect
     pms_down: bool = False
 
