@@ -1,7 +1,17 @@
 """Did the caller say yes? The check behind every booking, move and cancellation.
 
 The tools ask this of the caller's own words after a read-back, so a model that "hears" a yes
-that was never said cannot write. Anything hedged or mixed is not a yes.
+that was never said cannot write. The classifier is strict and has three answers:
+
+- `YES`: a plain yes and nothing else: yes-words ("yes", "yep", "sure", "perfect", "no
+  worries", "lock it in"), politeness ("please", "thanks", "mate") and, when the read-back is
+  given, words that only repeat it ("yes, Tuesday at 9 with Sarah is perfect").
+- `NO`: a refusal ("no", "nah", "not that one", "yeah nah"), with or without a correction
+  ("no, Thursday please").
+- `UNCLEAR`: everything else. Hedges ("maybe", "I'll think about it", "hmm", "hang on"),
+  questions ("is that with Sarah?"), corrections after a yes ("yes but Thursday", "perfect,
+  except it should be 3"), new words the read-back did not say ("yes, Thursday"), a yes and a
+  no together, or nothing at all. None of these is ever a yes.
 """
 
 from __future__ import annotations
@@ -18,36 +28,88 @@ class Reply(enum.StrEnum):
     UNCLEAR = "unclear"
 
 
-_YES = [
-    "yes", "yeah", "yep", "yup", "ya", "yes please", "sure", "correct", "thats right",
-    "thats correct", "right", "ok", "okay", "perfect", "great", "please do", "go ahead",
-    "book it", "book that", "lock it in", "sounds good", "that works", "absolutely",
-    "definitely", "do it", "confirm", "confirmed", "that's fine", "thats fine", "fine",
-    "lovely", "excellent", "good", "please", "cancel it", "move it", "yes cancel",
-    "affirmative", "that one", "all good", "too easy", "sweet", "beautiful", "cheers",
+# Whole phrases rewritten to one token before the words are weighed. Order matters: longer
+# phrases first, so "not a problem" is a yes before "not" can be read as a no.
+_PHRASES: list[tuple[str, str]] = [
+    # a refusal of the very thing a yes-phrase would ask for
+    ("dont book", "no"), ("dont cancel", "no"), ("dont move", "no"), ("dont do", "no"),
+    # hedges and stalls: never a yes, never a clean no
+    ("not sure", "HEDGE"), ("no idea", "HEDGE"), ("dont know", "HEDGE"), ("not yet", "HEDGE"),
+    ("let me check", "HEDGE"), ("let me think", "HEDGE"), ("think about it", "HEDGE"),
+    ("hang on", "HEDGE"), ("hold on", "HEDGE"), ("one sec", "HEDGE"), ("one moment", "HEDGE"),
+    ("just a sec", "HEDGE"), ("give me a", "HEDGE"), ("not really sure", "HEDGE"),
+    ("i guess", "HEDGE"), ("i suppose", "HEDGE"), ("sort of", "HEDGE"), ("kind of", "HEDGE"),
+    # Australian and idiomatic yes and no
+    ("yeah nah", "no"), ("nah yeah", "yes"), ("not a problem", "yes"), ("no problem", "yes"),
+    ("no worries", "yes"), ("no dramas", "yes"), ("no probs", "yes"), ("why not", "yes"),
+    ("too easy", "yes"), ("spot on", "yes"), ("go ahead", "yes"), ("go for it", "yes"),
+    ("go on", "yes"), ("please do", "yes"), ("sounds good", "yes"), ("sounds great", "yes"),
+    ("sounds perfect", "yes"), ("sounds fine", "yes"), ("that works", "yes"),
+    ("works for me", "yes"), ("lock it in", "yes"), ("lock that in", "yes"),
+    ("book it", "yes"), ("book that", "yes"), ("book me in", "yes"), ("do it", "yes"),
+    ("do that", "yes"), ("cancel it", "yes"), ("move it", "yes"), ("you got it", "yes"),
+    ("thats right", "yes"), ("that is right", "yes"), ("all good", "yes"), ("uh huh", "yes"),
+    ("mm hmm", "yes"), ("that will do", "yes"), ("thatll do", "yes"),
+    ("not really", "no"), ("no thanks", "no"), ("no thank you", "no"), ("never mind", "no"),
+    ("rather not", "no"), ("i cant", "no"), ("cant do", "no"), ("wont work", "no"),
+    ("doesnt work", "no"), ("doesnt suit", "no"), ("not that", "no"),
 ]  # fmt: skip
-# Australian "no worries" is a yes; these are rewritten before the check.
-_YES_IDIOMS = ["no worries", "no problem", "not a problem", "no dramas", "why not"]
-_NO = [
-    "no", "nope", "nah", "not", "dont", "do not", "wait", "hang on", "hold on", "actually",
-    "change", "different", "wrong", "stop", "never mind", "nevermind", "rather not",
-    "instead", "hmm", "maybe", "not sure", "unsure", "later", "but",
-]  # fmt: skip
+
+_YES = {
+    "yes", "yeah", "yep", "yup", "ya", "yah", "yea", "aye", "sure", "correct", "ok", "okay",
+    "okey", "perfect", "great", "fine", "good", "lovely", "excellent", "absolutely",
+    "definitely", "affirmative", "sweet", "beautiful", "brilliant", "awesome", "wonderful",
+    "cheers", "exactly", "precisely", "certainly", "confirm", "confirmed", "alright", "righto",
+    "mhm", "fantastic", "ripper", "bonza", "beauty", "indeed",
+}  # fmt: skip
+_NO = {"no", "nope", "nah", "not", "dont", "never", "wrong", "negative", "cant", "wont"}
+# Words that turn a yes into something else: corrections, hedges and questions.
+_MARKERS = {
+    "HEDGE", "but", "except", "although", "though", "however", "instead", "rather",
+    "actually", "wait", "hmm", "hm", "maybe", "perhaps", "possibly", "probably", "think",
+    "guess", "suppose", "unsure", "check", "later", "earlier", "what", "which", "when", "how",
+    "why", "where", "who", "should", "could", "if", "unless", "change", "different",
+    "another", "other", "mean", "meant", "sorry", "pardon", "eh", "huh", "also",
+}  # fmt: skip
+# Politeness and glue that add nothing to a yes.
+_FILLER = {
+    "please", "thanks", "thank", "you", "ta", "mate", "love", "dear", "that", "thats", "is",
+    "it", "its", "the", "one", "so", "um", "umm", "uh", "er", "erm", "oh", "ah", "well",
+    "then", "thatd", "be", "would", "in", "for", "me", "lets", "do", "all", "very", "much",
+    "really", "just", "a", "totally", "cool", "right", "sounds", "works", "and", "yes",
+    "super", "too", "thatll", "will", "heaps", "to", "go", "we", "are", "were", "im", "i",
+    "am", "happy", "with", "on", "at",
+}  # fmt: skip
 
 
-def _has(text: str, phrases: list[str]) -> bool:
-    return any(re.search(rf"\b{re.escape(phrase)}\b", text) for phrase in phrases)
+def _words(text: str) -> list[str]:
+    folded = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", fold(text))
+    folded = re.sub(r"(\d)([a-z])", r"\1 \2", folded)
+    folded = f" {folded} "
+    for phrase, token in _PHRASES:
+        folded = folded.replace(f" {phrase} ", f" {token} ")
+        folded = folded.replace(f" {phrase} ", f" {token} ")  # overlapping repeats
+    return folded.split()
 
 
-def classify_reply(text: str) -> Reply:
-    """YES only for a plain yes; NO for a no or any hesitation; UNCLEAR otherwise."""
-    folded = fold(text)
-    for idiom in _YES_IDIOMS:
-        folded = re.sub(rf"\b{idiom}\b", "ok", folded)
-    if not folded:
+def classify_reply(text: str, readback: str | None = None) -> Reply:
+    """YES only for a plain yes (repeating the read-back is allowed); NO for a refusal;
+    UNCLEAR for anything else, hedges, questions and corrections included."""
+    words = _words(text)
+    if not words:
         return Reply.UNCLEAR
-    if _has(folded, _NO):
+    said_yes = any(word in _YES for word in words)
+    said_no = any(word in _NO for word in words)
+    if said_yes and said_no:
+        return Reply.UNCLEAR
+    if said_no:
         return Reply.NO
-    if _has(folded, _YES):
-        return Reply.YES
-    return Reply.UNCLEAR
+    if not said_yes or "?" in text:
+        return Reply.UNCLEAR
+    echo = set(_words(readback)) - _MARKERS if readback else set()
+    for word in words:
+        if word in _MARKERS:
+            return Reply.UNCLEAR
+        if word not in _YES and word not in _FILLER and word not in echo:
+            return Reply.UNCLEAR
+    return Reply.YES

@@ -1,0 +1,302 @@
+"""Which of the offered times (or listed appointments) did the caller mean?
+
+Callers pick by what they heard: "the Thursday", "the four o'clock one", "the 11:45", "the one
+with Tom", "the massage", "the Parramatta one", "tomorrow's". Those words are weighed first,
+all of them together; a position ("the first one", "the second", "the last") counts only
+when nothing else in the words identifies an option. When the words fit none of the options,
+or several, there is no choice: the caller is asked again with the candidates named. Nothing
+here ever falls back to the first option.
+
+Pure functions over `Option`s (local start, practitioner, type, location names), so the
+guided engine and the tools' guard for model engines decide the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rapidfuzz import fuzz
+
+from receptionist.agent.matching import fold
+
+
+@dataclass(frozen=True)
+class Option:
+    """One offered slot or listed appointment as the caller heard it (local time)."""
+
+    starts: datetime
+    practitioner: str
+    type: str
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The option picked (`index`), or none; `fits` names the options the words still fit.
+
+    `heard` says whether the words said anything that identifies options at all: with
+    nothing heard, the caller is asked to choose; with words that fit none or several, the
+    caller is asked again with those candidates named.
+    """
+
+    index: int | None
+    fits: tuple[int, ...] = ()
+    heard: bool = False
+
+
+_WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "wed": 2,
+    "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5,
+    "sunday": 6,
+}  # fmt: skip
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+         ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_MINUTES = {
+    "oh five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty five": 25, "thirty": 30,
+    "thirty five": 35, "forty": 40, "forty five": 45, "fifty": 50, "fifty five": 55,
+}  # fmt: skip
+_ORDINAL_WORDS = {
+    "first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "1st": 0, "2nd": 1,
+    "3rd": 2, "4th": 3, "5th": 4,
+}  # fmt: skip
+_DAY_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+    "nineteenth": 19, "twentieth": 20, "twenty first": 21, "twenty second": 22,
+    "twenty third": 23, "twenty fourth": 24, "twenty fifth": 25, "twenty sixth": 26,
+    "twenty seventh": 27, "twenty eighth": 28, "twenty ninth": 29, "thirtieth": 30,
+    "thirty first": 31,
+}  # fmt: skip
+_PARTS = {
+    "morning": (0, 12), "afternoon": (12, 17), "arvo": (12, 17), "evening": (17, 24),
+    "lunchtime": (11, 14),
+}  # fmt: skip
+_NUMBER = "|".join(_NUMBERS)
+_MONTH = "|".join(_MONTHS)
+_MINUTE = "|".join(sorted(_MINUTES, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Time:
+    hour: int  # 1-12 when `pm` is None, else 0-23
+    minute: int | None
+    pm: bool | None
+
+    def fits(self, moment: datetime) -> bool:
+        if self.minute is not None and moment.minute != self.minute:
+            return False
+        if self.pm is None:
+            return moment.hour % 12 == self.hour % 12
+        return moment.hour == self.hour
+
+
+def _times(text: str) -> list[_Time]:
+    """Clock times in the words: '4', '4pm', '11:45', 'four o'clock', 'half past ten'."""
+    found: list[_Time] = []
+    spoken = f" {text} "
+
+    def add(hour: int, minute: int | None, suffix: str | None) -> None:
+        if not 0 <= hour <= 23 or (minute is not None and not 0 <= minute <= 59):
+            return
+        pm: bool | None = None
+        if suffix:
+            pm = suffix.startswith("p")
+            hour = hour % 12 + (12 if pm else 0)
+        elif hour > 12 or hour == 0:
+            pm = hour >= 12
+        found.append(_Time(hour, minute, pm))
+
+    for m in re.finditer(r"\b(\d{1,2})(?: (\d{2}))?(?: ?([ap]) ?m)?(?!\w)", text):
+        after, before = text[m.end() :], text[: m.start()]
+        if not (m.group(2) or m.group(3)) and (
+            re.match(rf" (?:of )?(?:{_MONTH})\b", after) or re.search(rf"\b(?:{_MONTH}) $", before)
+        ):
+            continue  # "14 March", "March 14": a date, not a time
+        add(int(m.group(1)), int(m.group(2)) if m.group(2) else None, m.group(3))
+    for m in re.finditer(rf"\b(half|quarter) (past|to) ({_NUMBER}|\d{{1,2}})\b", spoken):
+        hour = _NUMBERS.get(m.group(3)) or int(m.group(3))
+        past = 30 if m.group(1) == "half" else 15
+        if m.group(2) == "to":
+            hour, past = (hour - 1) or 12, 60 - past
+        add(hour, past, None)
+    for m in re.finditer(
+        rf"\b({_NUMBER})(?: ({_MINUTE}|o ?clock))?(?: ([ap]) ?m)?\b(?! (?:of|weeks?|days?))",
+        spoken,
+    ):
+        minute_words = m.group(2)
+        minute: int | None = None
+        if minute_words and "clock" in minute_words:
+            minute = 0
+        elif minute_words:
+            minute = _MINUTES[minute_words]
+        bare = minute is None and m.group(3) is None
+        lead = _AT_ONE if m.group(1) == "one" else _AT_HOUR
+        if bare and not lead.search(spoken[: m.start()]):
+            continue  # "the two of us", "the first one": a bare number word is not a time
+        add(_NUMBERS[m.group(1)], minute, m.group(3))
+    if re.search(r"\b(noon|midday)\b", text):
+        found.append(_Time(12, 0, True))
+    return found
+
+
+# A bare number word is a time only after a word that leads to one: "the four", "at four";
+# "one" only after "at" ("the one at four" is not one o'clock).
+_AT_HOUR = re.compile(r"\b(at|the|for|around|about)\s*$")
+_AT_ONE = re.compile(r"\b(at|around|about)\s*$")
+
+
+def _days(text: str, today: date) -> tuple[set[int], set[date], set[int]]:
+    """Weekdays, whole dates and days of the month the words name."""
+    words = text.split()
+    weekdays = {_WEEKDAYS[w.removesuffix("s")] for w in words if w.removesuffix("s") in _WEEKDAYS}
+    weekdays |= {_WEEKDAYS[w] for w in words if w in _WEEKDAYS}
+    dates: set[date] = set()
+    if "today" in words or "todays" in words:
+        dates.add(today)
+    if "tomorrow" in words or "tomorrows" in words:
+        dates.add(today + timedelta(days=1))
+    days: set[int] = set()
+    for m in re.finditer(r"\b(\d{1,2}) ?(?:st|nd|rd|th)\b", text):
+        days.add(int(m.group(1)))
+    for phrase, day in sorted(_DAY_ORDINALS.items(), key=lambda kv: -len(kv[0])):
+        # "the third" is a position; "Tuesday the third" or "the third of March" a date
+        if re.search(rf"\b(?:{'|'.join(_WEEKDAYS)}) (?:the )?{phrase}\b", text) or re.search(
+            rf"\b{phrase} (?:of )?(?:{'|'.join(_MONTHS)})\b", text
+        ):
+            days.add(day)
+    for m in re.finditer(rf"\b({'|'.join(_MONTHS)}) (?:the )?(\d{{1,2}})\b", text):
+        days.add(int(m.group(2)))
+    for m in re.finditer(rf"\b(\d{{1,2}}) (?:of )?({'|'.join(_MONTHS)})\b", text):
+        days.add(int(m.group(1)))
+    return weekdays, dates, days
+
+
+def _named(text: str, name: str) -> bool:
+    """Whether a word of `name` (a person, type or place) was said, allowing for spelling."""
+    said = text.split()
+    for part in fold(name).split():
+        if len(part) < 3 or part in ("with", "and", "the", "for"):
+            continue
+        if any(fuzz.ratio(part, word) >= (100 if len(part) <= 4 else 85) for word in said):
+            return True
+    return False
+
+
+def _distinctive(names: Sequence[str]) -> list[set[str]]:
+    """For each name, the words no other name in the list has."""
+    words = [set(fold(name).split()) for name in names]
+    return [
+        {w for w in own if len(w) > 2 and all(w not in other for other in words if other != own)}
+        for own in words
+    ]
+
+
+def _position(text: str, count: int) -> int | None:
+    """ "The first one", "the second", "the last", "option two", a keypad digit."""
+    words = text.split()
+    if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= count:
+        return int(words[0]) - 1
+    for word in words:
+        if word in ("last", "latest", "later") and count > 1:
+            return count - 1
+        if word in ("earliest", "earlier"):
+            return 0
+        if word in _ORDINAL_WORDS and _ORDINAL_WORDS[word] < count:
+            return _ORDINAL_WORDS[word]
+    m = re.search(rf"\b(?:number|option) ({_NUMBER}|\d)\b", text)
+    if m:
+        index = (_NUMBERS.get(m.group(1)) or int(m.group(1))) - 1
+        return index if 0 <= index < count else None
+    return None
+
+
+def pick(
+    text: str, options: Sequence[Option], today: date, elsewhere: Sequence[str] = ()
+) -> Choice:
+    """The option the caller's words identify, by what they name first, by position last.
+
+    `elsewhere` holds the clinic's other names (practitioners, types, places): one of those
+    said, and none of the options' own, means the words fit none of the options.
+    """
+    said = fold(text)
+    if not options or not said:
+        return Choice(None)
+    fits = set(range(len(options)))
+    heard = False
+
+    def narrow(test: list[bool]) -> None:
+        nonlocal fits, heard
+        heard = True
+        fits &= {i for i, ok in enumerate(test) if ok}
+
+    weekdays, dates, days = _days(said, today)
+    if weekdays:
+        narrow([o.starts.weekday() in weekdays for o in options])
+    if dates:
+        narrow([o.starts.date() in dates for o in options])
+    if days:
+        narrow([o.starts.day in days for o in options])
+    times = _times(said)
+    if times:
+        narrow([any(t.fits(o.starts) for t in times) for o in options])
+    parts = [span for word, span in _PARTS.items() if word in said.split()]
+    if parts and len({_part(o.starts) for o in options}) > 1:
+        narrow([any(lo <= o.starts.hour < hi for lo, hi in parts) for o in options])
+    for names in ([o.practitioner for o in options], [o.type for o in options]):
+        if len(set(names)) > 1:
+            hits = [_named(said, name) for name in names]
+            if any(hits):
+                narrow(hits)
+    places = [o.location or "" for o in options]
+    if len(set(places)) > 1:
+        own = _distinctive(places)
+        hits = [
+            bool(words & set(said.split())) or _named(said, place)
+            for words, place in zip(own, places, strict=True)
+        ]
+        if any(hits):
+            narrow(hits)
+    if said.isdigit() and times:  # a keypad press or a bare "4": a position or a time
+        position = _position(said, len(options))
+        timed = sorted(fits)
+        if position is None or timed == [position]:
+            return Choice(timed[0] if len(timed) == 1 else None, tuple(timed), True)
+        return Choice(position if not timed else None, tuple({position, *timed}), True)
+    own = {fold(name) for o in options for name in (o.practitioner, o.type, o.location or "")}
+    others = [name for name in elsewhere if fold(name) not in own]
+    if any(_named(said, name) for name in others) and not any(
+        _named(said, name) for name in own if name
+    ):
+        narrow([False] * len(options))
+    ordered = sorted(fits)
+    position = _position(said, len(ordered) if heard else len(options))
+    if heard:
+        if len(ordered) == 1:
+            return Choice(ordered[0], tuple(ordered), True)
+        if len(ordered) > 1 and position is not None:
+            return Choice(ordered[position], tuple(ordered), True)
+        return Choice(None, tuple(ordered), True)
+    if position is not None:
+        return Choice(position, (position,), True)
+    return Choice(None)
+
+
+def _part(moment: datetime) -> str:
+    return next(word for word, (lo, hi) in _PARTS.items() if lo <= moment.hour < hi)
