@@ -138,7 +138,7 @@ class ExpectedMove(_Model):
 
 
 class Expect(_Model):
-    outcome: Literal["booked", "moved", "cancelled", "message", "transferred", "info", "abandoned"]
+    outcome: str
     booked: tuple[ExpectedAppointment, ...] = ()
     cancelled: tuple[ExpectedAppointment, ...] = ()
     moved: tuple[ExpectedMove, ...] = ()
