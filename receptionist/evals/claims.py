@@ -93,11 +93,12 @@ _NOT_A_CLAIM = re.compile(
     r"to\s+confirm|confirming|can\s+you\s+confirm|is\s+that\s+right|is\s+that\s+ok(?:ay)?)\b",
     re.I,
 )
-# A sentence like these is a read-back or a question about the booking, whatever it holds.
+# A sentence like these is a read-back, a question or a condition, whatever else it holds.
 _ASKING = re.compile(
     r"\b(?:to\s+confirm|confirming|is\s+that\s+(?:right|correct|ok(?:ay)?))\b|"
     r"\b(?:right|correct|yes|ok(?:ay)?)\?$|"
-    r"^(?:shall|should|would|could|can|do|did|does|have|has|had|is|are|was|were|will)\b",
+    r"^(?:shall|should|would|could|can|do|did|does|have|has|had|is|are|was|were|will)\b|"
+    r"^(?:if|once|when|whenever|unless|as\s+soon\s+as)\b",
     re.I,
 )
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
