@@ -279,10 +279,10 @@ def pick(
         if position is None or timed == [position]:
             return Choice(timed[0] if len(timed) == 1 else None, tuple(timed), True)
         return Choice(position if not timed else None, tuple({position, *timed}), True)
-    own = {fold(name) for o in options for name in (o.practitioner, o.type, o.location or "")}
-    others = [name for name in elsewhere if fold(name) not in own]
+    theirs = {fold(n) for o in options for n in (o.practitioner, o.type, o.location or "")}
+    others = [name for name in elsewhere if fold(name) not in theirs]
     if any(_named(said, name) for name in others) and not any(
-        _named(said, name) for name in own if name
+        _named(said, name) for name in theirs if name
     ):
         narrow([False] * len(options))
     ordered = sorted(fits)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pms_adapters.types import Appointment, AppointmentType, Slot
+from receptionist.agent.choosing import Option
 from receptionist.agent.speech import join_words, say_day, say_time, say_when
 from receptionist.agent.toolbox import Toolbox
 
@@ -65,3 +66,32 @@ async def speak_slots(box: Toolbox, slots: Sequence[Slot]) -> str:
         head += f" at {locations.get(first.location_id, '')}"
     spoken = [f"{say_day(day.date(), today)} at {join_words(times)}" for day, times in days]
     return f"{head}: {join_words(spoken)}"
+
+
+async def as_options(box: Toolbox, items: Sequence[Slot | Appointment]) -> list[Option]:
+    """Slots or appointments as the caller heard them, for `choosing.pick`."""
+    locations, practitioners, types = await clinic_names(box)
+    return [
+        Option(
+            starts=item.starts_at.astimezone(box.clinic.zone),
+            practitioner=practitioners.get(item.practitioner_id, ""),
+            type=types[item.appointment_type_id].name if item.appointment_type_id in types else "",
+            location=locations.get(item.location_id) if len(locations) > 1 else None,
+        )
+        for item in items
+    ]
+
+
+async def clinic_words(box: Toolbox) -> list[str]:
+    """Every practitioner, type and location name of the clinic."""
+    locations, practitioners, types = await clinic_names(box)
+    return [*practitioners.values(), *(t.name for t in types.values()), *locations.values()]
+
+
+async def describe_move(box: Toolbox, current: Appointment, slot: Slot) -> str:
+    """'your Physiotherapy follow-up with Sarah Chen, Thursday 5 March at 10 am, to Friday 6
+    March at 2 pm with Sarah Chen': both ends named by day, date, time and practitioner."""
+    _, practitioners, _ = await clinic_names(box)
+    who = practitioners.get(slot.practitioner_id, "a practitioner")
+    to = say_when(slot.starts_at.astimezone(box.clinic.zone), box.clinic.today())
+    return f"your {await describe_slot(box, current)}, to {to} with {who}"

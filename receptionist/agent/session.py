@@ -123,6 +123,10 @@ class CallSession:
     identify_failures: int = 0
     offers: dict[str, Slot] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
+    # The refs last put to the caller to choose from (offered slots or listed appointments),
+    # and how many caller turns had passed then: a pick is checked against these.
+    choices: list[str] = field(default_factory=list)
+    choices_at_turn: int = 0
     pending: PendingConfirmation | None = None
     completed_writes: dict[str, Appointment] = field(default_factory=dict)
     # What the PMS confirmed, in order: the source of every confirmation text.
@@ -176,6 +180,16 @@ class CallSession:
         ref = f"s{len(self.offers) + 1}"
         self.offers[ref] = slot
         return ref
+
+    def put_choices(self, refs: list[str]) -> None:
+        """The caller has just heard these refs (slots or appointments) to choose from."""
+        self.choices = list(refs)
+        self.choices_at_turn = self.caller_turns
+
+    def words_since_choices(self) -> str:
+        """What the caller said after hearing the latest choices ("" if nothing yet)."""
+        said = [t.text for t in self.transcript if t.role == "caller"][self.choices_at_turn :]
+        return " ".join(said)
 
     def remember_appointment(self, appointment: Appointment) -> str:
         for ref, known in self.appointments.items():

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pms_adapters.types import Appointment, Window
 from receptionist.agent import policy
 from receptionist.agent.dates import DateNotUnderstood, DateQuestion
-from receptionist.agent.describe import clinic_names, describe_slot
+from receptionist.agent.describe import clinic_names, describe_move, describe_slot
 from receptionist.agent.session import Outcome
-from receptionist.agent.speech import say_when
 from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
 from receptionist.agent.tools.arguments import (
     BookAppointment,
@@ -17,6 +16,8 @@ from receptionist.agent.tools.arguments import (
 )
 from receptionist.agent.tools.availability import choose_type
 from receptionist.agent.tools.guards import (
+    check_pick,
+    confirming,
     idempotency_key,
     no_clash,
     offered_slot,
@@ -51,6 +52,7 @@ async def list_appointments(box: Toolbox, args: ListAppointments) -> ToolResult:
         ref = box.session.remember_appointment(appointment)
         refs.append(ref)
         lines.append(f"{ref}: {await describe_slot(box, appointment)}")
+    box.session.put_choices(refs)
     return ToolResult(True, "Upcoming: " + "; ".join(lines) + ".", {"appointments": refs})
 
 
@@ -66,6 +68,8 @@ async def book_appointment(box: Toolbox, args: BookAppointment) -> ToolResult:
     if kind is not None:
         choose_type(box, [kind], kind.name, None)  # the phone and new-patient rules again
     await no_clash(box, patient_id, slot)
+    if not confirming(box, "book", args.confirmed, slot_ref=args.slot):
+        await check_pick(box, args.slot)
     readback = f"{await describe_slot(box, slot)}. Is that right?"
     ask = readback_gate(box, "book", args.confirmed, readback, slot_ref=args.slot)
     if ask is not None:
@@ -87,8 +91,12 @@ async def reschedule_appointment(box: Toolbox, args: RescheduleAppointment) -> T
         done = box.session.completed_writes[key]
         return ToolResult(True, f"Already moved: {await describe_slot(box, done)}.")
     notice = policy.late_notice(box.clinic, current.starts_at)
-    was = say_when(current.starts_at.astimezone(box.clinic.zone), box.clinic.today())
-    readback = f"Move from {was} to {await describe_slot(box, slot)}. {notice}Is that right?"
+    if not confirming(
+        box, "reschedule", args.confirmed, slot_ref=args.slot, appointment_ref=args.appointment
+    ):
+        await check_pick(box, args.appointment)
+        await check_pick(box, args.slot)
+    readback = f"Move {await describe_move(box, current, slot)}. {notice}Is that right?"
     ask = readback_gate(
         box, "reschedule", args.confirmed, readback, slot_ref=args.slot,
         appointment_ref=args.appointment,
@@ -107,7 +115,9 @@ async def cancel_appointment(box: Toolbox, args: CancelAppointment) -> ToolResul
     if key in box.session.completed_writes:
         return ToolResult(True, "Already cancelled.")
     notice = policy.late_notice(box.clinic, current.starts_at)
-    readback = f"Cancel {await describe_slot(box, current)}. {notice}Is that right?"
+    if not confirming(box, "cancel", args.confirmed, appointment_ref=args.appointment):
+        await check_pick(box, args.appointment)
+    readback = f"Cancel your {await describe_slot(box, current)}. {notice}Is that right?"
     ask = readback_gate(box, "cancel", args.confirmed, readback, appointment_ref=args.appointment)
     if ask is not None:
         return ask

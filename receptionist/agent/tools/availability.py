@@ -52,6 +52,7 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         "whoever",
         "no preference",
     }:
+        _not_the_caller(box, args.practitioner)
         match = best_match(args.practitioner, practitioners, lambda p: p.name)
         if match.item is None:
             options = join_words([p.name for p in (match.ambiguous or practitioners)])
@@ -114,6 +115,7 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         ref = box.session.offer(slot)
         refs.append(ref)
         lines.append(f"{ref}: {await describe_slot(box, slot)}")
+    box.session.put_choices(refs)
     box.session.actions.add(Outcome.INFO)
     lead = (
         f"Nothing {window.description}; the nearest after that are: "
@@ -125,6 +127,20 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         lead + "; ".join(lines) + ". Offer these; book only on the caller's choice.",
         {"offers": refs, "widened": widened, "window": window.description},
     )
+
+
+def _not_the_caller(box: Toolbox, said: str) -> None:
+    """A name is the caller's or a practitioner's, never both: "Mia Nguyen" is not Tom Nguyen."""
+    patient = box.session.patient
+    if patient is None:
+        return
+    own = set(fold(f"{patient.first_name} {patient.last_name}").split())
+    words = set(fold(said).replace("dr ", "").split()) - {"dr", "doctor"}
+    if words and words <= own:
+        raise Refusal(
+            "That is the caller's own name, not a practitioner's. Ask who they would like to "
+            "see, or search with anyone."
+        )
 
 
 def choose_type(

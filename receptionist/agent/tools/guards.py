@@ -8,9 +8,12 @@ from datetime import timedelta
 from typing import Literal
 
 from pms_adapters.types import Appointment, Slot, Window
+from receptionist.agent.choosing import pick
 from receptionist.agent.confirm import Reply, classify_reply
-from receptionist.agent.describe import describe_slot
+from receptionist.agent.describe import as_options, clinic_words, describe_slot
+from receptionist.agent.matching import fold
 from receptionist.agent.session import PendingConfirmation
+from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
 
 
@@ -39,7 +42,7 @@ def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: s
             "The caller has not answered the read-back yet. Read it back and wait for them: "
             + pending.readback
         )
-    reply = classify_reply(box.session.last_caller_text())
+    reply = classify_reply(box.session.last_caller_text(), pending.readback)
     if reply is not Reply.YES:
         box.session.pending = None
         raise Refusal(
@@ -47,6 +50,53 @@ def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: s
             "would like instead.",
             reply=reply.value,
         )
+
+
+def confirming(
+    box: Toolbox,
+    action: str,
+    confirmed: bool,
+    *,
+    slot_ref: str | None = None,
+    appointment_ref: str | None = None,
+) -> bool:
+    """Whether this call answers the read-back already given for exactly this write."""
+    pending = box.session.pending
+    return confirmed and pending is not None and pending.matches(action, slot_ref, appointment_ref)
+
+
+async def check_pick(box: Toolbox, ref: str) -> None:
+    """The ref must be the one the caller's own words picked from what they were offered.
+
+    A model may hand back `s1` when the caller said "the Thursday one": what the caller named
+    (day, date, time, practitioner, type, place) decides, a position only when nothing else
+    does, and words that fit another option, several or none are refused with the reason.
+    """
+    session = box.session
+    said = fold(session.words_since_choices())
+    if session.patient is not None:  # the caller's own name names no practitioner
+        own = set(fold(f"{session.patient.first_name} {session.patient.last_name}").split())
+        said = " ".join(word for word in said.split() if word not in own)
+    if ref not in session.choices or not said:
+        return
+    items = [session.offers.get(r) or session.appointments[r] for r in session.choices]
+    options = await as_options(box, items)
+    choice = pick(said, options, box.clinic.today(), await clinic_words(box))
+    if choice.index is not None and session.choices[choice.index] == ref:
+        return
+    if choice.index is not None:
+        meant = session.choices[choice.index]
+        raise Refusal(
+            f"The caller chose {meant} ({await describe_slot(box, items[choice.index])}), "
+            f"not {ref}. Use {meant}.",
+            meant=meant,
+        )
+    if not choice.heard or ref in [session.choices[i] for i in choice.fits]:
+        return
+    named = [f"{r}: {await describe_slot(box, items[i])}" for i, r in enumerate(session.choices)]
+    raise Refusal(
+        f"What the caller said does not pick {ref}. Ask which they mean: " + join_words(named) + "."
+    )
 
 
 def readback_gate(

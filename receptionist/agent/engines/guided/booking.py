@@ -5,8 +5,9 @@ from __future__ import annotations
 from receptionist.agent.confirm import Reply, classify_reply
 from receptionist.agent.describe import describe_slot, speak_slots
 from receptionist.agent.engines.guided.intents import Intent
-from receptionist.agent.engines.guided.state import Request, Stage, Steps
-from receptionist.agent.engines.guided.understand import choose, choose_ordinal, spot_type
+from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage, Steps
+from receptionist.agent.engines.guided.understand import choose_ordinal, spot_type
+from receptionist.agent.matching import mentions
 from receptionist.agent.policy import bookable_by_phone
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox, ToolResult
@@ -118,26 +119,27 @@ class BookingSteps(Steps):
 
     async def _on_choose(self, box: Toolbox, text: str) -> str:
         request = self.request
-        starts = [
-            box.session.offers[ref].starts_at.astimezone(box.clinic.zone) for ref in request.offers
-        ]
-        picked = choose(text, starts)
-        if picked is None and len(starts) == 1 and classify_reply(text) is Reply.YES:
+        slots = [box.session.offers[ref] for ref in request.offers]
+        choice = await self.picked(box, text, slots)
+        picked = choice.index
+        if picked is None and len(slots) == 1 and classify_reply(text) is Reply.YES:
             picked = 0
         if picked is None:
-            before = (request.when, request.practitioner, request.type_name)
+            if len(choice.fits) > 1:  # "the Tuesday one" with two on Tuesday: which?
+                fitting = [slots[i] for i in choice.fits]
+                return self.again(f"Sorry, which one: {await speak_slots(box, fitting)}?")
+            before = self.details()
             self._note_details(box, text)
-            if (request.when, request.practitioner, request.type_name) != before:
-                return await self._search(box)
-            if (
-                classify_reply(text) is Reply.NO
-                or "later" in text.lower()
-                or "earlier" in text.lower()
-            ):
+            if self.details() != before:
+                return await self._search(box)  # a new day, time or person: search again
+            if classify_reply(text) is Reply.NO or mentions(text, ["later", "earlier", "other"]):
                 request.when = None
                 self.stage = Stage.WHEN
                 return "No problem. What other day or time would suit?"
-            return "Sorry, which of those times would you like?"
+            spoken = await speak_slots(box, slots)
+            if choice.heard:
+                return self.again(f"Sorry, I don't have that one. I have {spoken}. Which suits?")
+            return self.again(f"Sorry, which of those times would you like? {spoken}.")
         request.slot_ref = request.offers[picked]
         if request.intent is Intent.MOVE:
             assert request.appointment_ref is not None
@@ -148,35 +150,53 @@ class BookingSteps(Steps):
             )
         return await self._write(box, "book_appointment", {"slot": request.slot_ref})
 
-    async def _write(self, box: Toolbox, tool: str, arguments: dict[str, object]) -> str:
+    async def _write(
+        self, box: Toolbox, tool: str, arguments: dict[str, object], lead: str = ""
+    ) -> str:
         """First call: the read-back to say. The write itself waits for the caller's yes."""
         result = await box.call(tool, arguments)
         if result.data.get("needs_confirmation"):
             self.stage = Stage.CONFIRM
             readback = str(result.data["readback"])
-            return f"Just to confirm: {readback}"
+            return f"{lead}Just to confirm: {readback}"
         if result.ok:
             return await self._done(box, result)
         return await self._trouble(box, result)
 
     async def _on_confirm(self, box: Toolbox, text: str) -> str:
         request = self.request
-        reply = classify_reply(text)
+        pending = box.session.pending
+        reply = classify_reply(text, pending.readback if pending else None)
         tool, arguments = self._pending_write()
         if reply is Reply.YES:
             result = await box.call(tool, {**arguments, "confirmed": True})
             if result.ok:
                 return await self._done(box, result)
             return await self._trouble(box, result)
+        before = self.details()
+        self._note_details(box, text)
+        corrected = self.details() != before
+        if reply is Reply.UNCLEAR and not corrected:
+            # A hedge or a question: nothing is written; read it back once more.
+            if self._misses >= 1:
+                box.session.pending = None
+                self.stage = Stage.ANYTHING_ELSE
+                self._misses = 0
+                return "No problem, I'll leave it for now and haven't changed anything. " + OPTIONS
+            self._misses += 1
+            self._missed_now = True
+            return await self._write(box, tool, arguments, lead="Sorry, I need a yes or a no. ")
         box.session.pending = None
         if request.intent is Intent.CANCEL:
+            if corrected and request.when:  # "not that one, the Friday one"
+                request.appointment_ref = None
+                request.appointment_when, request.when = request.when, None
+                return await self._advance(box)
             self.stage = Stage.ANYTHING_ELSE
             return "Okay, I've left it as it is. Is there anything else I can help with?"
         request.slot_ref = None
-        before = request.when
-        self._note_details(box, text)
-        if request.when != before and request.when is not None:
-            return await self._search(box)
+        if corrected:
+            return await self._search(box)  # "yes but Thursday": search again with that
         request.when = None
         self.stage = Stage.WHEN
         return "No problem, I haven't booked anything. What day and time would suit instead?"

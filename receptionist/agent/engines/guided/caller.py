@@ -6,9 +6,12 @@ from receptionist.agent.confirm import Reply, classify_reply
 from receptionist.agent.describe import describe_slot
 from receptionist.agent.engines.guided.intents import Intent
 from receptionist.agent.engines.guided.state import Request, Stage, Steps
-from receptionist.agent.engines.guided.understand import choose, identity, without_birth_date
+from receptionist.agent.engines.guided.understand import Identity, identity, without_birth_date
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox
+
+# What a new patient says when asked "Is this your first visit with us?"
+_FIRST_VISIT = "Yes, I'm new, a new patient, my first time, first visit here, never been before."
 
 
 class CallerSteps(Steps):
@@ -16,14 +19,25 @@ class CallerSteps(Steps):
 
     async def _on_identity(self, box: Toolbox, text: str) -> str:
         found = identity(text)
-        if found is None or not found.first_name:
-            return "Sorry, could I have your first and last name, and your date of birth?"
-        if not found.date_of_birth:
+        request = self.request
+        name = f"{found.first_name} {found.last_name}" if found and found.first_name else None
+        born = found.date_of_birth if found else None
+        # Name and date of birth may come in either order, in separate turns.
+        name = name or request.said_name
+        born = born or request.said_birth_date
+        request.said_name, request.said_birth_date = name, born
+        if name is None and born is None:
+            return self.again(
+                "Sorry, could I have your first and last name, and your date of birth?"
+            )
+        if name is None:
+            return "Thanks. And your first and last name, please?"
+        if born is None:
             return "Thanks. And your date of birth, please?"
-        name = f"{found.first_name} {found.last_name}"
-        result = await box.call(
-            "identify_caller", {"full_name": name, "date_of_birth": found.date_of_birth}
-        )
+        first, _, last = name.partition(" ")
+        found = Identity(first, last, born)
+        result = await box.call("identify_caller", {"full_name": name, "date_of_birth": born})
+        request.said_name = request.said_birth_date = None
         if result.data.get("error"):
             return await self._trouble(box, result)
         if result.ok:
@@ -31,7 +45,7 @@ class CallerSteps(Steps):
             greeting = f"Thanks, {result.data.get('first_name', found.first_name)}. "
             return greeting + await self._advance(box)
         if result.data.get("matches") == 0 and self.request.intent is Intent.BOOK:
-            self.request.pending_identity = (found.first_name, found.last_name, found.date_of_birth)
+            self.request.pending_identity = (first, last, born)
             self.stage = Stage.NEW_PATIENT
             return (
                 "I can't find a record with that name and date of birth. "
@@ -45,7 +59,7 @@ class CallerSteps(Steps):
         )
 
     async def _on_new_patient(self, box: Toolbox, text: str) -> str:
-        reply = classify_reply(text)
+        reply = classify_reply(text, _FIRST_VISIT)
         details = self.request.pending_identity
         if reply is Reply.YES and details is not None:
             first, last, born = details
@@ -101,11 +115,17 @@ class CallerSteps(Steps):
 
     async def _on_which(self, box: Toolbox, text: str) -> str:
         refs = self.request.offers
-        starts = [box.session.appointments[r].starts_at.astimezone(box.clinic.zone) for r in refs]
-        picked = choose(text, starts)
-        if picked is None:
-            return "Sorry, which appointment do you mean? You can say the day or the time."
-        self.request.appointment_ref = refs[picked]
+        listed = [box.session.appointments[r] for r in refs]
+        choice = await self.picked(box, text, listed)
+        if choice.index is None:
+            candidates = [listed[i] for i in choice.fits] if len(choice.fits) > 1 else listed
+            spoken = [await describe_slot(box, appointment) for appointment in candidates]
+            lead = "Sorry, I can't see that one. " if choice.heard and not choice.fits else ""
+            return self.again(
+                f"{lead}Which appointment do you mean: {join_words(spoken)}? You can say the "
+                "day or the time."
+            )
+        self.request.appointment_ref = refs[choice.index]
         self.request.offers = []
         return await self._advance(box)
 

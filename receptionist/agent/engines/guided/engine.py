@@ -17,8 +17,9 @@ from receptionist.agent.confirm import Reply, classify_reply
 from receptionist.agent.engines.guided.booking import BookingSteps
 from receptionist.agent.engines.guided.caller import CallerSteps
 from receptionist.agent.engines.guided.intents import Intent, intents
-from receptionist.agent.engines.guided.state import Request, Stage
+from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage
 from receptionist.agent.engines.guided.understand import (
+    identity,
     introduced,
     spot_location,
     spot_practitioner,
@@ -27,6 +28,7 @@ from receptionist.agent.engines.guided.understand import (
     when_phrase,
     without_birth_date,
 )
+from receptionist.agent.matching import fold
 from receptionist.agent.toolbox import Toolbox, ToolResult
 
 GUIDED = "guided"
@@ -49,7 +51,6 @@ class GuidedEngine(BookingSteps, CallerSteps):
     def __init__(self) -> None:
         self.stage = Stage.OPEN
         self.request = Request()
-        self._misunderstood = 0
         self._listed_types: list[str] = []
         self._started = False
 
@@ -100,6 +101,13 @@ class GuidedEngine(BookingSteps, CallerSteps):
             self.stage = Stage.CHOOSE
 
     async def _step(self, box: Toolbox, text: str) -> str:
+        self._missed_now = False
+        reply = await self._turn(box, text)
+        if not self._missed_now:
+            self._misses = 0
+        return reply
+
+    async def _turn(self, box: Toolbox, text: str) -> str:
         heard = intents(text)
         if Intent.EMERGENCY in heard:
             return box.clinic.script.emergency_instruction + " Is there anything else?"
@@ -119,6 +127,9 @@ class GuidedEngine(BookingSteps, CallerSteps):
         if handler is not None:
             switched = self._switch(heard)
             if switched is None:
+                if self.stage in (Stage.IDENTITY, Stage.NEW_PATIENT, Stage.TYPE, Stage.WHEN):
+                    # Anything said out of order is kept: "Olivia Smith, and Sarah if she's free"
+                    self._note_details(box, without_birth_date(text))
                 return await handler(box, text)
         return await self._on_open(box, text, heard)
 
@@ -139,14 +150,16 @@ class GuidedEngine(BookingSteps, CallerSteps):
         if not heard:
             if self.stage is Stage.ANYTHING_ELSE and classify_reply(text) is Reply.NO:
                 return await self._goodbye(box)
-            self._misunderstood += 1
-            if self._misunderstood >= 3:
-                return await self._offer_message(box)
+            self._misses += 1
+            self._missed_now = True
+            if self._misses >= 3:
+                return await self._hand_over(box)
+            if self._misses == 2:
+                return "Sorry, I'm still not sure what you need. " + OPTIONS
             return (
                 "Sorry, I didn't catch that. I can book, move or cancel an appointment, or "
                 "answer questions about the clinic. What would you like to do?"
             )
-        self._misunderstood = 0
         intent = heard[0]
         if intent is Intent.GOODBYE or (
             self.stage is Stage.ANYTHING_ELSE
@@ -193,8 +206,32 @@ class GuidedEngine(BookingSteps, CallerSteps):
                 self.request.appointment_when = self.request.when
                 self.request.when = None
 
+    async def _hand_over(self, box: Toolbox) -> str:
+        """We keep missing each other: a person if one is free, otherwise a message."""
+        self._misses = 0
+        result = await box.call("transfer_to_human", {"reason": "could not understand the caller"})
+        if result.ok:
+            return "Sorry about that. Let me put you through to someone who can help."
+        return await self._offer_message(box)
+
+    def _own_name(self, text: str, box: Toolbox) -> set[str]:
+        """The caller's own name, as said or identified: never a practitioner's."""
+        names = [self.request.said_name or ""]
+        patient = box.session.patient
+        if patient is not None:
+            names.append(f"{patient.first_name} {patient.last_name}")
+        if self.request.pending_identity is not None:
+            names.append(" ".join(self.request.pending_identity[:2]))
+        said = introduced(text) or (identity(text) if self.stage is Stage.IDENTITY else None)
+        if said is not None:
+            names.append(f"{said.first_name} {said.last_name}")
+        return {word for name in names for word in fold(name).split()}
+
     def _note_details(self, box: Toolbox, text: str) -> None:
         """Remember any type, practitioner, place or time the caller mentioned."""
+        own = self._own_name(text, box)
+        if own:
+            text = " ".join(w for w in text.split() if fold(w) not in own)
         locations, practitioners, types = box.clinic.known()
         kind = spot_type(text, types)
         if kind is not None:

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pms_adapters.types import Appointment, Slot
+from receptionist.agent.choosing import Choice, pick
+from receptionist.agent.describe import as_options, clinic_words
 from receptionist.agent.engines.guided.intents import Intent
+from receptionist.agent.matching import fold
 from receptionist.agent.toolbox import Toolbox, ToolResult
 
 
@@ -42,7 +47,17 @@ class Request:
     slot_ref: str | None = None
     offers: list[str] = field(default_factory=list)
     pending_identity: tuple[str, str, str] | None = None
+    # A name or a date of birth said on its own, kept until the other half comes.
+    said_name: str | None = None
+    said_birth_date: str | None = None
     message_name: str | None = None
+
+
+# What the receptionist can do, said when the caller and the flow keep missing each other.
+OPTIONS = (
+    "I can book, change or cancel an appointment, take a message for the team, or put you "
+    "through to someone. Which would you like?"
+)
 
 
 class Steps(abc.ABC):
@@ -51,6 +66,39 @@ class Steps(abc.ABC):
     stage: Stage
     request: Request
     _listed_types: list[str]
+    # Misunderstandings in a row, and whether this turn was one (set by `again`).
+    _misses: int = 0
+    _missed_now: bool = False
+
+    def again(self, question: str) -> str:
+        """Ask again after a misunderstanding; the second in a row offers the options instead,
+        so the caller is never asked the same question over and over."""
+        self._misses += 1
+        self._missed_now = True
+        if self._misses >= 2:
+            self.stage = Stage.OPEN
+            return "Sorry, I'm not getting this right. " + OPTIONS
+        return question
+
+    def details(self) -> tuple[str | None, ...]:
+        """What the caller has asked for so far: a change means they corrected something."""
+        r = self.request
+        return (r.when, r.practitioner, r.type_name, r.location)
+
+    async def picked(self, box: Toolbox, text: str, items: Sequence[Slot | Appointment]) -> Choice:
+        """Which of these (as the caller heard them) the words pick; the caller's own name is
+        left out, so "Mia Nguyen" never picks Tom Nguyen's time."""
+        words = fold(text).split()
+        patient = box.session.patient
+        if patient is not None:
+            own = set(fold(f"{patient.first_name} {patient.last_name}").split())
+            words = [w for w in words if w not in own]
+        options = await as_options(box, items)
+        return pick(" ".join(words), options, box.clinic.today(), await clinic_words(box))
+
+    @abc.abstractmethod
+    async def _search(self, box: Toolbox) -> str:
+        """Look for times that fit the request and offer them."""
 
     @abc.abstractmethod
     async def _advance(self, box: Toolbox) -> str:
