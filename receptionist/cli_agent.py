@@ -109,11 +109,13 @@ def evaluate(
     ),
     case: list[str] = typer.Option([], help="Only these scenario names (repeatable)."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print only one JSON line: passed, total, rate, failed."
+        False,
+        "--json",
+        help="Print one JSON line (passed, total, rate, failed) on stdout; cases go to stderr.",
     ),
 ) -> None:
     """Run scenario files against the demo clinic; exit 0 if every case passed, 1 if any
-    failed (or none ran), 2 if the scenarios or the model settings are unusable."""
+    failed, 2 if there are no usable scenarios or (for openai) no model settings."""
     from receptionist.evals.scenario import SCENARIO_DIR, load_scenarios
 
     settings = Settings()
@@ -134,8 +136,11 @@ def evaluate(
         typer.echo(f"no such scenario: {', '.join(sorted(unknown))}", err=True)
         raise typer.Exit(2)
     chosen = [s for s in chosen if not case or s.name in case]
+    if not chosen:
+        typer.echo(f"no scenario files (*.yaml) in {scenarios or SCENARIO_DIR}", err=True)
+        raise typer.Exit(2)
     trials = k or (3 if engine is EvalEngine.OPENAI else 1)
-    summary = asyncio.run(_evaluate(settings, engine, chosen, trials, not as_json))
+    summary = asyncio.run(_evaluate(settings, engine, chosen, trials, as_json))
     if as_json:
         typer.echo(json.dumps(summary))
     else:
@@ -144,7 +149,7 @@ def evaluate(
             f"{summary['passed']}/{summary['total']} passed ({summary['rate']:.1%})"
             + (f"; failed: {', '.join(failed)}" if isinstance(failed, list) and failed else "")
         )
-    if summary["total"] == 0 or summary["failed"]:
+    if summary["failed"]:
         raise typer.Exit(1)
 
 
@@ -153,14 +158,15 @@ async def _evaluate(
     engine: EvalEngine,
     scenarios: list[Scenario],
     k: int,
-    verbose: bool,
+    quiet: bool,
 ) -> dict[str, object]:
     from receptionist.evals.demo import run_on_demo
 
     def report(result: CaseResult, trial: int) -> None:
-        if verbose:
-            mark = "pass" if result.passed else "FAIL"
-            typer.echo(f"{result.scenario.name} #{trial + 1}: {mark} {'; '.join(result.failures)}")
+        # With --json, stdout carries the summary alone; the per-case lines go to stderr.
+        mark = "pass" if result.passed else "FAIL"
+        line = f"{result.scenario.name} #{trial + 1}: {mark} {'; '.join(result.failures)}"
+        typer.echo(line.rstrip(), err=quiet)
 
     if engine is EvalEngine.GUIDED:
         from receptionist.agent.engines.guided import GuidedEngine

@@ -220,13 +220,14 @@ class Scenario(_Model):
 
 
 def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
-    """Every scenario in the directory, sorted by file name."""
+    """Every scenario in the directory, sorted by file name; `ValueError` naming the file
+    when one is not valid YAML or not a valid scenario."""
     scenarios = []
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
             scenarios.append(Scenario.model_validate(data))
-        except ValueError as exc:
+        except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
             raise ValueError(f"{path.name}: {exc}") from exc
     names = [s.name for s in scenarios]
     duplicates = {n for n in names if names.count(n) > 1}

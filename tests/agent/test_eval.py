@@ -144,8 +144,9 @@ def test_eval_runs_a_directory_outside_the_repository_on_the_guided_engine(
     args = ["eval", "--engine", "guided", "--scenarios", str(suite), "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output  # some case failed
-    last = result.stdout.strip().splitlines()[-1]
+    [last] = result.stdout.strip().splitlines()  # the cases went to stderr
     summary = json.loads(last)
+    assert "hours-wrongly-expected-to-book #1: FAIL" in result.stderr
     assert {k: summary[k] for k in ("passed", "total", "rate", "failed")} == {
         "passed": 1,
         "total": 3,
@@ -287,3 +288,13 @@ async def test_a_case_whose_given_fails_is_not_played(
         "given: Olivia Smith has no appointment on Thu 05 Mar 2026 to cancel"
     ]
     assert result.session.transcript == []
+
+
+def test_eval_refuses_an_empty_directory_and_bad_yaml(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(app, ["eval", "--engine", "guided", "--scenarios", str(empty)])
+    assert result.exit_code == 2 and "no scenario files" in result.output
+    (empty / "y.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "--engine", "guided", "--scenarios", str(empty)])
+    assert result.exit_code == 2 and "y.yaml" in result.output

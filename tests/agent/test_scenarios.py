@@ -6,10 +6,12 @@ The judge looks at the diary's final state and the tool trace, never the wording
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import openai
 import pytest
+from pydantic import BaseModel
 
 from diary.seed import DEMO_PATIENTS
 from pms_adapters.contract import PMSAdapter
@@ -20,6 +22,7 @@ from receptionist.agent.runtime import instructions_for
 from receptionist.agent.script import CallScript
 from receptionist.agent.toolbox import Clinic, chat_schemas
 from receptionist.agent.tools import TOOLS
+from receptionist.evals import scenario as scenario_format
 from receptionist.evals.runner import CaseResult, run_scenario
 from receptionist.evals.scenario import ModelStep, Scenario, load_scenarios
 from tests.conftest import DEMO_NOW
@@ -32,6 +35,36 @@ pytestmark = pytest.mark.anyio
 def test_there_are_at_least_25_scenarios_and_each_has_a_model_script() -> None:
     assert len(SCENARIOS) >= 25
     assert all(s.model is not None for s in SCENARIOS)
+
+
+def test_the_format_reference_names_every_key() -> None:
+    """The module docstring is the format's reference: a key it leaves out is undocumented."""
+    reference = scenario_format.__doc__ or ""
+    models: list[type[BaseModel]] = [
+        scenario_format.Scenario,
+        scenario_format.Expect,
+        scenario_format.ExpectedAppointment,
+        scenario_format.ExpectedMove,
+        scenario_format.Given,
+        scenario_format.GivenAppointment,
+        scenario_format.GivenCancellation,
+        scenario_format.ModelStep,
+    ]
+    missing = {
+        f"{model.__name__}.{key}"
+        for model in models
+        for key in model.model_fields
+        if not re.search(rf"\b{key}\b", reference)
+    }
+    assert not missing
+
+
+def test_every_given_and_said_in_the_suite_is_used_somewhere() -> None:
+    """The public suite exercises the format's newer keys, so they stay tested end to end."""
+    assert any(s.given.add for s in SCENARIOS) and any(s.given.cancel for s in SCENARIOS)
+    assert any(s.expect.said for s in SCENARIOS) and any(s.expect.not_said for s in SCENARIOS)
+    emergency = next(s for s in SCENARIOS if s.name == "emergency")
+    assert any("000" in pattern for pattern in emergency.expect.said)
 
 
 def scripted_turn(step: ModelStep) -> Turn:
