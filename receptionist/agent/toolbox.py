@@ -6,14 +6,14 @@ handler, turns every failure into a short speakable result the model can act on,
 the call in the session's trace. Nothing raw (no exception text, no stack trace, no ids the
 caller should not hear) ever reaches the model.
 
-Schemas are generated once from the argument models, in both shapes: nested for Chat
-Completions (`{"type": "function", "function": {...}}`) and flat for Realtime.
+A strict model sends every argument, `null` for the ones it leaves out; `null` for an
+argument that has a default means "not given", so the default applies (`confirmed: null` is
+`False`). Schemas are generated from the argument models in `receptionist.agent.schemas`
+(`chat_schemas` and `realtime_schemas` are re-exported here).
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import logging
 import time
@@ -39,10 +39,22 @@ from pms_adapters.errors import (
 )
 from pms_adapters.types import AppointmentType, Location, Practitioner
 from receptionist.agent.dates import DateResolver
+from receptionist.agent.schemas import chat_schemas, realtime_schemas, strict_parameters
 from receptionist.agent.script import CallScript
 from receptionist.agent.session import CallSession, TakenMessage, ToolEvent
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Clinic",
+    "Refusal",
+    "Tool",
+    "ToolResult",
+    "Toolbox",
+    "WRITE_TOOLS",
+    "chat_schemas",
+    "realtime_schemas",
+]
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -120,76 +132,8 @@ class Tool(Generic[A]):
     handler: Callable[[Toolbox, A], Awaitable[ToolResult]]
 
     def parameters(self) -> dict[str, Any]:
-        """The arguments' JSON schema, trimmed to what a model needs (tokens cost latency):
-        no titles, no length limits (validated here anyway), optional fields as their plain
-        type, enums inlined."""
-        schema = self.arguments.model_json_schema()
-        definitions = schema.pop("$defs", {})
-        trimmed: dict[str, Any] = _trim(schema, definitions)
-        return trimmed
-
-
-_DROP = {"title", "maxLength", "minLength"}
-
-
-def _trim(node: Any, definitions: dict[str, Any]) -> Any:
-    if isinstance(node, list):
-        return [_trim(item, definitions) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        target = definitions[node["$ref"].rsplit("/", 1)[-1]]
-        extra = {k: v for k, v in node.items() if k != "$ref"}
-        return _trim({**target, **extra}, definitions)
-    branches = node.get("anyOf")
-    if branches and any(b == {"type": "null"} for b in branches):
-        rest = [b for b in branches if b != {"type": "null"}]
-        if len(rest) == 1:
-            merged = {**rest[0], **{k: v for k, v in node.items() if k != "anyOf"}}
-            return _trim(merged, definitions)
-    return {
-        key: _trim(value, definitions)
-        for key, value in node.items()
-        if key not in _DROP and not (key == "default" and value in (None, False))
-    }
-
-
-def chat_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
-    """Chat Completions shape: nested under "function" (generated once per tool set)."""
-    return copy.deepcopy(_chat_schemas(tuple(tools)))
-
-
-def realtime_schemas(tools: Sequence[Tool[Any]]) -> list[dict[str, Any]]:
-    """Realtime (and Responses) shape: flat (generated once per tool set)."""
-    return copy.deepcopy(_realtime_schemas(tuple(tools)))
-
-
-@functools.cache
-def _chat_schemas(tools: tuple[Tool[Any], ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters(),
-            },
-        }
-        for tool in tools
-    ]
-
-
-@functools.cache
-def _realtime_schemas(tools: tuple[Tool[Any], ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters(),
-        }
-        for tool in tools
-    ]
+        """The arguments' JSON schema as strict mode accepts it (`schemas.strict_parameters`)."""
+        return strict_parameters(self.arguments)
 
 
 def _pms_error_text(exc: PMSError, write: bool) -> str:
@@ -278,7 +222,7 @@ class Toolbox:
 
     async def _run(self, tool: Tool[Any], arguments: dict[str, Any]) -> ToolResult:
         try:
-            args = tool.arguments.model_validate(arguments)
+            args = tool.arguments.model_validate(_unset_nulls(tool.arguments, arguments))
         except ValidationError as exc:
             return ToolResult(False, _validation_text(exc))
         try:
@@ -337,6 +281,19 @@ def _parse_arguments(
     if not isinstance(value, dict):
         return arguments, "The arguments must be a JSON object. Call the tool again."
     return value, None
+
+
+def _unset_nulls(model: type[BaseModel], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Drop `null` for arguments that have a default: a strict model's way of not giving one.
+
+    A `null` for a required argument stays, so validation names it and the model can fix it.
+    """
+    fields = model.model_fields
+    return {
+        key: value
+        for key, value in arguments.items()
+        if not (value is None and key in fields and not fields[key].is_required())
+    }
 
 
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:

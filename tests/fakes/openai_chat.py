@@ -2,10 +2,16 @@
 
 Tests point the real `openai` client at it (`AsyncOpenAI(base_url=fake.base_url, api_key=...)`)
 and script the model's turns. The server validates requests the way the real API does for
-the parts this project uses (auth, message ordering around tool calls, tool definitions), so a
-client bug that the real API would reject with a 400 is rejected here too, and it streams
-`chat.completion.chunk` events the way the real API does (text in word pieces, tool-call
-arguments in small fragments keyed by `index`) so tests exercise reassembly.
+the parts this project uses (auth, message ordering around tool calls, tool definitions, and
+strict function schemas: see `openai_strict`), so a client bug that the real API would reject
+with a 400 is rejected here too, and it streams `chat.completion.chunk` events the way the
+real API does (text in word pieces, tool-call arguments in small fragments keyed by `index`)
+so tests exercise reassembly. A scripted call to a strict function is sent as a strict model
+sends it: every property, `null` for the ones the script leaves out.
+
+Every request body is kept in `requests` (`functions()` gives one request's function
+definitions by name, to assert `strict` and `tool_choice`), and every refusal's error body in
+`rejections`.
 
     with FakeOpenAI([Turn(tool_calls=[ToolCall("find_slots", {"day": "monday"})]),
                      Turn(text="Monday at nine is free.")]) as fake:
@@ -38,6 +44,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.openai_strict import (
+    INVALID_PARAMETERS,
+    StrictSchemaError,
+    check_strict,
+    complete_arguments,
+)
 
 __all__ = ["FakeOpenAI", "ToolCall", "Turn", "Script"]
 
@@ -341,6 +354,16 @@ def _validate_tools(body: dict[str, Any]) -> set[str]:
                 )
             if "strict" in function and not isinstance(function["strict"], bool | None):
                 raise _invalid_type(f"{where}.function.strict", "boolean", function["strict"])
+            if function.get("strict") is True and "parameters" in function:
+                try:
+                    check_strict(function["parameters"])
+                except StrictSchemaError as exc:
+                    raise _ApiError(
+                        400,
+                        f"Invalid schema for function '{name}': {exc}",
+                        param=f"{where}.function.parameters",
+                        code=INVALID_PARAMETERS,
+                    ) from exc
             names.add(name)
 
     choice = body.get("tool_choice")
@@ -509,6 +532,25 @@ def _validate_assistant(message: dict[str, Any], where: str) -> dict[str, None] 
     return ids
 
 
+def _strict_parameters(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The parameters of the request's strict functions, by name (the request is valid)."""
+    found: dict[str, dict[str, Any]] = {}
+    for tool in body.get("tools") or ():
+        function = tool["function"]
+        if function.get("strict") is True and isinstance(function.get("parameters"), dict):
+            found[function["name"]] = function["parameters"]
+    return found
+
+
+def _arguments_sent(call: ToolCall, strict: Mapping[str, dict[str, Any]]) -> str:
+    """A scripted call's arguments as the model sends them: a strict function gets every
+    property (null for the ones the script leaves out); a str is sent verbatim."""
+    if isinstance(call.arguments, dict) and call.name in strict:
+        completed = complete_arguments(call.arguments, strict[call.name])
+        return json.dumps(completed, ensure_ascii=False, separators=(",", ":"))
+    return call.arguments_json()
+
+
 def _validate(body: dict[str, Any]) -> set[str]:
     unknown = [key for key in body if key not in _KNOWN_PARAMS]
     if unknown:
@@ -555,6 +597,8 @@ class FakeOpenAI:
         self.api_key = api_key
         self.model = model
         self.requests: list[dict[str, Any]] = []
+        # The error bodies of requests refused as the real API would (4xx before any turn).
+        self.rejections: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._turns: deque[Turn] = deque()
         self._script: Script | None = None
@@ -598,6 +642,17 @@ class FakeOpenAI:
         """How many pushed turns are still queued (a function script is not counted)."""
         with self._lock:
             return len(self._turns)
+
+    def functions(self, request: int = -1) -> dict[str, dict[str, Any]]:
+        """The function definitions one recorded request carried, by name (name, description,
+        parameters, strict as sent)."""
+        with self._lock:
+            body = self.requests[request]
+        return {
+            tool["function"]["name"]: tool["function"]
+            for tool in body.get("tools") or ()
+            if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
+        }
 
     def _next_turn(self, body: dict[str, Any]) -> Turn | None:
         with self._lock:
@@ -766,6 +821,8 @@ class FakeOpenAI:
                     code="model_not_found",
                 )
         except _ApiError as err:
+            with self._lock:
+                self.rejections.append(err.body)
             return self._error(err)
 
         turn = self._next_turn(body)
@@ -791,8 +848,9 @@ class FakeOpenAI:
                 status_code=turn.status,
                 headers=self._headers(turn.headers),
             )
+        strict = _strict_parameters(body)
         calls = [
-            (call.id or _rand_id("call_", 24), call.name, call.arguments_json())
+            (call.id or _rand_id("call_", 24), call.name, _arguments_sent(call, strict))
             for call in turn.tool_calls
         ]
         finish = turn.finish_reason or ("tool_calls" if calls else "stop")

@@ -1,10 +1,13 @@
 """The OpenAI Chat Completions engine: streaming replies and the tool loop.
 
-Works with any OpenAI-compatible server (`base_url` and model come from settings). Text deltas
-are passed on as they arrive, so the caller hears the first words while the model is still
-writing. Tool calls arrive as fragments keyed by index; they are assembled, parsed only after
-the stream ends, run through the `Toolbox` (which validates, enforces the guardrails and never
-raises), answered with one `tool` message each, and the model is asked again.
+Works with any OpenAI-compatible server (`base_url` and model come from settings). Tools go
+as strict function schemas (`receptionist.agent.schemas`) with `tool_choice="auto"`; a server
+that ignores `strict` still gets a valid schema, and `Toolbox.call` validates every call
+anyway. Text deltas are passed on as they arrive, so the caller hears the first words while
+the model is still writing. Tool calls arrive as fragments keyed by index; they are assembled,
+parsed only after the stream ends, run through the `Toolbox` (which validates, enforces the
+guardrails and never raises), answered with one `tool` message each, and the model is asked
+again.
 
 Any transport failure (connection refused, timeout, 5xx, a stream that stalls) becomes
 `EngineUnavailable`, so the conversation can hand the call to the guided engine.
@@ -102,6 +105,9 @@ class OpenAIChatEngine:
                 model=self._model,
                 messages=self.messages,  # type: ignore[arg-type]
                 tools=self._tools,  # type: ignore[arg-type]
+                # Said outright, not left to the server: some OpenAI-compatible servers
+                # default to "none" or ignore tools unless asked.
+                tool_choice="auto" if self._tools else openai.omit,
                 stream=True,
                 temperature=openai.omit if self._temperature is None else self._temperature,
             )
