@@ -3,13 +3,13 @@ own words echoed back), `expect.said` / `expect.not_said`, and how the format is
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from pms_adapters.types import Patient
+from pms_adapters.types import Appointment, Patient
 from receptionist.agent.session import CallSession, ToolEvent
 from receptionist.evals.judge import disclosures, forbidden, wording
 from receptionist.evals.scenario import Expect, Scenario
@@ -180,3 +180,24 @@ def test_given_is_validated_strictly(given: dict[str, Any]) -> None:
                 "expect": {"outcome": "info"},
             }
         )
+
+
+def _appointment(patient_id: str) -> Appointment:
+    starts = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
+    return Appointment(
+        id="9",
+        patient_id=patient_id,
+        practitioner_id="2",
+        location_id="1",
+        appointment_type_id="2",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=30),
+    )
+
+
+def test_another_patients_appointment_shown_by_a_tool_is_a_disclosure() -> None:
+    session = _call(("caller", "Olivia Smith, 14 March 1988"), patient="Olivia Smith")
+    session.appointments["a1"] = _appointment("1")
+    assert disclosures(session, PATIENTS) == []
+    session.appointments["a2"] = _appointment("7")
+    assert disclosures(session, PATIENTS) == ["disclosed another patient's appointments"]
