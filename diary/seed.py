@@ -2,9 +2,9 @@
 
 Given the same anchor date the seed is the same, row for row: two locations, four
 practitioners (one of them working at both), four appointment types, three months of weekly
-hours from the anchor, NSW public holidays, some time off, twenty patients and a few weeks of
-appointments around the anchor. The embedded default seeds it on first start with today's date
-as the anchor; tests pass a fixed one.
+hours from the anchor, NSW public holidays (from the `holidays` library), some time off,
+twenty patients and a few weeks of appointments around the anchor. The embedded default seeds
+it on first start with today's date as the anchor; tests pass a fixed one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import holidays
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -36,30 +37,6 @@ from diary.patients import fold
 DEMO_CLINIC_NAME = "Harbourside Physio"
 DEMO_TIMEZONE = "Australia/Sydney"
 SEED = 20260301
-
-# NSW public holidays (as gazetted) for the years a demo is likely to run in.
-NSW_PUBLIC_HOLIDAYS: dict[date, str] = {
-    date(2026, 1, 1): "New Year's Day",
-    date(2026, 1, 26): "Australia Day",
-    date(2026, 4, 3): "Good Friday",
-    date(2026, 4, 4): "Easter Saturday",
-    date(2026, 4, 6): "Easter Monday",
-    date(2026, 4, 25): "Anzac Day",
-    date(2026, 6, 8): "King's Birthday",
-    date(2026, 10, 5): "Labour Day",
-    date(2026, 12, 25): "Christmas Day",
-    date(2026, 12, 28): "Boxing Day (observed)",
-    date(2027, 1, 1): "New Year's Day",
-    date(2027, 1, 26): "Australia Day",
-    date(2027, 3, 26): "Good Friday",
-    date(2027, 3, 27): "Easter Saturday",
-    date(2027, 3, 29): "Easter Monday",
-    date(2027, 4, 26): "Anzac Day (observed)",
-    date(2027, 6, 14): "King's Birthday",
-    date(2027, 10, 4): "Labour Day",
-    date(2027, 12, 27): "Christmas Day (observed)",
-    date(2027, 12, 28): "Boxing Day (observed)",
-}
 
 _PATIENTS = [
     ("Olivia", "Smith", date(1988, 3, 14), "0412 345 678"),
@@ -112,6 +89,42 @@ _SHIFTS = [
     _Shift(3, 0, (1, 3), time(7, 0), time(13, 0)),
     _Shift(3, 1, (0, 2, 4), time(10, 0), time(18, 0)),
 ]
+
+
+# Monday 27 April 2026 became a NSW public holiday (for Anzac Day on a Saturday) after the
+# demo diary was published, and clinics' scenario files rely on the diary as it was: the demo
+# keeps that day a working day (its call script says so too).
+_KEPT_WORKING_DAYS = frozenset({date(2026, 4, 27)})
+
+
+def nsw_public_holidays(first: date, last: date) -> dict[date, str]:
+    """The NSW public holidays from `first` to `last` (both included) that close the demo
+    clinic, by the `holidays` library: date -> name.
+
+    A holiday on a weekday no one works (Sunday) closes nothing, so it has no row.
+    """
+    worked = {weekday for shift in _SHIFTS for weekday in shift.weekdays}
+    calendar = holidays.country_holidays(
+        "AU",
+        subdiv="NSW",
+        years=range(first.year, last.year + 1),
+        language="en_AU",
+        categories=holidays.PUBLIC,
+    )
+    return {
+        day: _spelled(name)
+        for day, name in sorted(calendar.items())
+        if first <= day <= last and day.weekday() in worked and day not in _KEPT_WORKING_DAYS
+    }
+
+
+def _spelled(name: str) -> str:
+    # The demo's rows have always said "Anzac Day", as the NSW government writes it.
+    return name.replace("ANZAC", "Anzac")
+
+
+NSW_PUBLIC_HOLIDAYS: dict[date, str] = nsw_public_holidays(date(2026, 1, 1), date(2027, 12, 31))
+"""The demo's NSW public holidays for 2026 and 2027 (for benchmarks that build their own)."""
 
 
 def seed_demo_clinic(session: Session, anchor: date) -> Clinic:
@@ -219,16 +232,15 @@ def seed_demo_clinic(session: Session, anchor: date) -> Clinic:
                     valid_until=until,
                 )
             )
-    for day, name in NSW_PUBLIC_HOLIDAYS.items():
-        if history_start <= day <= until:
-            session.add(
-                ScheduleException(
-                    clinic_id=clinic.id,
-                    on_date=day,
-                    kind=ExceptionKind.PUBLIC_HOLIDAY.value,
-                    note=name,
-                )
+    for day, name in nsw_public_holidays(history_start, until).items():
+        session.add(
+            ScheduleException(
+                clinic_id=clinic.id,
+                on_date=day,
+                kind=ExceptionKind.PUBLIC_HOLIDAY.value,
+                note=name,
             )
+        )
     session.add_all(
         [
             ScheduleException(

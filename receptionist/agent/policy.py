@@ -37,7 +37,8 @@ def late_notice(clinic: Clinic, starts_at: datetime) -> str:
 
 
 def clinic_info(clinic: Clinic, topic: str) -> str:
-    return scripts.clinic_info(clinic.script, topic)
+    """The script's answer on `topic`, for the clinic's own today (holidays have dates)."""
+    return scripts.clinic_info(clinic.script, topic, today=clinic.today())
 
 
 def transfer_refusal(clinic: Clinic) -> str | None:

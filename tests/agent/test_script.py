@@ -1,28 +1,24 @@
-"""Call scripts: loading with line numbers, defaults, hours, instructions, clinic facts, CLI."""
+"""Call scripts: the demo script, defaults, loading with line numbers, emergencies.
+
+The sample scripts and helpers here are shared by the other test_script_*.py modules.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
 from receptionist.agent.script import (
-    NO_INFORMATION,
-    CallScript,
     ScriptError,
     ScriptIssue,
-    clinic_info,
-    clinic_info_topics,
     demo_script,
     emergency_number,
     load_script,
     parse_script,
     render_instructions,
 )
-from receptionist.cli_script import script_app
 
 SYDNEY = "Australia/Sydney"
 DEMO_TYPES = [
@@ -60,6 +56,10 @@ def only_issue(text: str, *, source: str = "clinic.yaml") -> ScriptIssue:
         parse_script(text, source=source)
     assert len(caught.value.errors) == 1, str(caught.value)
     return caught.value.errors[0]
+
+
+# The demo's anchor: Monday 2 March 2026, the clinic's today in the fixtures.
+ANCHOR = date(2026, 3, 2)
 
 
 # -- the demo script -------------------------------------------------------------------------
@@ -359,287 +359,3 @@ def test_emergency_override_elsewhere_is_free() -> None:
     text = MINIMAL.replace("country: AU", "country: FR")
     script = parse_script(text + "policies:\n  emergency: Appelez le 15.\n")
     assert script.emergency_instruction == "Appelez le 15."
-
-
-# -- opening hours ----------------------------------------------------------------------------
-
-
-def test_demo_hours_summary() -> None:
-    script = demo_script()
-    assert script.hours_summary() == (
-        "Monday to Thursday 7 am to 8 pm, Friday 8 am to 6 pm, Saturday 8 am to 12 pm, "
-        "closed Sunday"
-    )
-
-
-def _hours(**days: str) -> CallScript:
-    text = MINIMAL
-    for day, value in days.items():
-        lines = [
-            f"  {day}: {value}" if line.startswith(f"  {day}:") else line
-            for line in text.splitlines()
-        ]
-        text = "\n".join(lines) + "\n"
-    return parse_script(text)
-
-
-def test_hours_summary_collapses_equal_days() -> None:
-    assert _hours().hours_summary() == (
-        "Monday to Friday 8 am to 6 pm, Saturday 8 am to 12 pm, closed Sunday"
-    )
-    split = _hours(
-        tuesday='"08:30-12:00, 13:00-17:45"',
-        saturday="closed",
-        wednesday='"08:30-12:00,13:00-17:45"',
-    )
-    assert split.hours_summary() == (
-        "Monday 8 am to 6 pm, Tuesday and Wednesday 8:30 am to 12 pm and 1 pm to 5:45 pm, "
-        "Thursday and Friday 8 am to 6 pm, closed Saturday and Sunday"
-    )
-    every = _hours(saturday='"08:00-18:00"', sunday='"08:00-18:00"')
-    assert every.hours_summary() == "every day 8 am to 6 pm"
-    closed = dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), "closed")
-    assert _hours(**closed, saturday="closed").hours_summary() == "closed every day"
-    midnight = _hours(sunday='"00:00-00:30"')
-    assert midnight.hours_summary().endswith("Sunday 12 am to 12:30 am")
-
-
-def test_is_open_with_clinic_wall_time() -> None:
-    script = demo_script()  # Monday 07:00-20:00, Saturday 08:00-12:00, Sunday closed
-    assert script.is_open(datetime(2026, 3, 2, 7, 0))
-    assert script.is_open(datetime(2026, 3, 2, 19, 59))
-    assert not script.is_open(datetime(2026, 3, 2, 20, 0))  # closing time is exclusive
-    assert not script.is_open(datetime(2026, 3, 2, 6, 59))
-    assert script.is_open(datetime(2026, 3, 7, 11, 30))
-    assert not script.is_open(datetime(2026, 3, 7, 12, 0))
-    assert not script.is_open(datetime(2026, 3, 8, 10, 0))
-
-
-def test_is_open_converts_aware_instants_to_the_clinic_zone() -> None:
-    script = demo_script()
-    # Sunday 21:00 UTC is Monday 08:00 in Sydney (AEDT, +11): open.
-    sunday_night_utc = datetime(2026, 3, 1, 21, 0, tzinfo=UTC)
-    assert script.is_open(sunday_night_utc, SYDNEY)
-    assert script.is_open(sunday_night_utc, ZoneInfo(SYDNEY))
-    # The same instant is Sunday 21:00 in London: closed there.
-    assert not script.is_open(sunday_night_utc, "Europe/London")
-    # After daylight saving ends (5 April 2026) Sydney is +10: 21:00 UTC Sunday is 07:00 Monday.
-    assert script.is_open(datetime(2026, 4, 5, 21, 0, tzinfo=UTC), SYDNEY)
-    assert not script.is_open(datetime(2026, 4, 5, 20, 59, tzinfo=UTC), SYDNEY)
-
-
-def test_is_open_needs_a_zone_for_aware_instants() -> None:
-    script = demo_script()
-    with pytest.raises(ValueError, match="clinic_zone"):
-        script.is_open(datetime(2026, 3, 1, 21, 0, tzinfo=UTC))
-    with pytest.raises(ValueError, match="unknown time zone"):
-        script.is_open(datetime(2026, 3, 1, 21, 0, tzinfo=UTC), "Australia/Sydnee")
-
-
-def test_can_transfer_only_with_a_number_and_during_hours() -> None:
-    demo = demo_script()
-    assert demo.can_transfer(datetime(2026, 3, 2, 9, 0))
-    assert not demo.can_transfer(datetime(2026, 3, 8, 9, 0))  # Sunday
-    assert not parse_script(MINIMAL).can_transfer(datetime(2026, 3, 2, 9, 0))  # no number
-    anytime = parse_script(
-        MINIMAL + 'transfer:\n  number: "+61255504321"\n  only_during_hours: false\n'
-    )
-    assert anytime.can_transfer(datetime(2026, 3, 8, 9, 0))
-
-
-# -- instructions -----------------------------------------------------------------------------
-
-
-def test_render_instructions_for_the_demo_clinic() -> None:
-    text = render_instructions(
-        demo_script(), today=date(2026, 3, 2), clinic_zone=SYDNEY, appointment_types=DEMO_TYPES
-    )
-    for expected in [
-        "You are Ruby",
-        "Harbourside Physio",
-        "Today is Monday 2 March 2026",
-        "Sydney time (Australia/Sydney)",
-        "one or two short sentences",
-        "no markdown",
-        "full name and date of birth",
-        "Never reveal anything about anyone else",
-        "find_availability the caller's own words",
-        "Never work out dates yourself",
-        "Offer only slots that find_availability returned",
-        "read the details back",
-        "confirmed=true",
-        "only when the tool says so",
-        "cancellation policy notice",
-        "24 hours' notice",
-        "can't reach the diary",
-        "clinic_info",
-        "Never give clinical advice",
-        "call 000",
-        "Clinical pilates assessment can't be booked by phone",
-        "Transfer the call",
-        "the caller asks to speak to a person",
-        "Monday to Thursday 7 am to 8 pm",
-    ]:
-        assert expected in text, expected
-    assert "Book by phone only: Initial physiotherapy consultation" in text
-    # Facts come from clinic_info, not the instructions.
-    assert "HICAPS" not in text
-    assert "$125" not in text
-    assert "Crown Street" not in text
-    # Compact (the token budget is checked with bench/o200k.py; ~4 characters a token).
-    assert len(text) < 3200
-    assert "{{" not in text and "{%" not in text and "\n\n\n" not in text
-
-
-def test_render_instructions_without_transfer_or_type_list() -> None:
-    text = render_instructions(parse_script(MINIMAL), today=date(2026, 12, 25), clinic_zone=SYDNEY)
-    assert "Today is Friday 25 December 2026" in text
-    assert "Any appointment type can be booked by phone" in text
-    assert "You can't transfer calls" in text
-    assert "Transfer the call" not in text
-
-
-def test_render_instructions_american_date_and_script_type_list() -> None:
-    text = MINIMAL.replace("country: AU", "country: US") + "bookable_by_phone: [Massage]\n"
-    rendered = render_instructions(
-        parse_script(text), today=date(2026, 7, 4), clinic_zone="America/New_York"
-    )
-    assert "Today is Saturday, July 4, 2026" in rendered
-    assert "New York time" in rendered
-    assert "Book by phone only: Massage." in rendered
-    assert "call 911" in rendered
-
-
-def test_render_instructions_rejects_an_unknown_zone() -> None:
-    with pytest.raises(ValueError, match="unknown time zone"):
-        render_instructions(demo_script(), today=date(2026, 3, 2), clinic_zone="Mars/Base")
-
-
-# -- clinic facts -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("topic", "expected"),
-    [
-        ("opening hours", "We're open Monday to Thursday 7 am to 8 pm"),
-        ("are you open on Saturday?", "On Saturday, we're open 8 am to 12 pm"),
-        ("hours at Parramatta", "Parramatta is open Monday to Friday 9 am to 6 pm"),
-        ("address", "Surry Hills is at 12 Crown Street"),
-        ("where is the Parramatta clinic", "Parramatta is at 88 Church Street"),
-        ("directions to Surry Hills", "Central Station"),
-        ("parking", "At Parramatta, there are three free patient spaces"),
-        ("parking at surry hills", "street parking on Crown Street"),
-        ("prices", "A 45-minute initial physiotherapy consultation is $125"),
-        ("how much is a remedial massage", "A 60-minute remedial massage is $130."),
-        ("cancellation policy", "24 hours' notice"),
-        ("new patients", "New patients are very welcome"),
-        ("do I need a referral", "you don't need a referral"),
-        ("health fund rebate", "HICAPS"),
-        ("Medicare EPC plan", "Medicare pays a rebate"),
-        ("DVA gold card", "DVA Gold and White Card"),
-        ("what should I wear", "comfortable"),
-        ("how long is the first appointment", "about 45 minutes"),
-        ("workers compensation", "certificate of capacity"),
-        ("emergency", "call 000"),
-    ],
-)
-def test_clinic_info_answers(topic: str, expected: str) -> None:
-    answer = clinic_info(demo_script(), topic)
-    assert expected in answer
-    assert len(answer) < 400
-
-
-def test_clinic_info_single_price_is_just_that_price() -> None:
-    answer = clinic_info(demo_script(), "how much is a remedial massage")
-    assert answer == "A 60-minute remedial massage is $130."
-
-
-@pytest.mark.parametrize("topic", ["do you do dry needling", "is there a cafe nearby", "", "??"])
-def test_clinic_info_says_when_it_does_not_know(topic: str) -> None:
-    assert clinic_info(demo_script(), topic) == NO_INFORMATION
-
-
-def test_clinic_info_without_locations_or_prices() -> None:
-    script = parse_script(MINIMAL)
-    assert clinic_info(script, "prices") == NO_INFORMATION
-    assert clinic_info(script, "parking") == NO_INFORMATION
-    assert "Monday to Friday 8 am to 6 pm" in clinic_info(script, "hours")
-
-
-def test_clinic_info_topics_list_the_faqs() -> None:
-    topics = clinic_info_topics(demo_script())
-    assert topics[:5] == ["opening hours", "address", "directions", "parking", "prices"]
-    assert "Do I need a referral?" in topics
-
-
-# -- command line -----------------------------------------------------------------------------
-
-runner = CliRunner()
-
-
-def test_cli_check_ok(tmp_path: Path) -> None:
-    path = tmp_path / "clinic.yaml"
-    path.write_text(MINIMAL, encoding="utf-8")
-    result = runner.invoke(script_app, ["check", str(path)])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: Test Physio (0 FAQs, 0 prices, 0 locations, ")
-    assert "emergency 000" in result.output
-
-
-def test_cli_check_demo() -> None:
-    path = Path(__file__).resolve().parents[2] / "prompts" / "demo_clinic.yaml"
-    result = runner.invoke(script_app, ["check", str(path)])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: Harbourside Physio (7 FAQs, 4 prices, 2 locations, ")
-
-
-def test_cli_check_reports_each_issue_and_exits_1(tmp_path: Path) -> None:
-    path = tmp_path / "clinic.yaml"
-    text = MINIMAL.replace("  friday:", "  fridya:") + "policies:\n  cancellation_notice_hours: x\n"
-    path.write_text(text, encoding="utf-8")
-    result = runner.invoke(script_app, ["check", str(path)])
-    assert result.exit_code == 1
-    lines = result.output.splitlines()
-    assert f"{path}:{line_of(text, 'fridya')}: hours.fridya: unknown key 'fridya'" in lines[1]
-    assert any(
-        line.startswith(f"{path}:13: policies.cancellation_notice_hours: ") for line in lines
-    )
-    assert "Traceback" not in result.output
-
-
-def test_cli_check_yaml_syntax_error(tmp_path: Path) -> None:
-    path = tmp_path / "clinic.yaml"
-    path.write_text("clinic_name: [oops\n", encoding="utf-8")
-    result = runner.invoke(script_app, ["check", str(path)])
-    assert result.exit_code == 1
-    assert result.output.startswith(f"{path}:2: YAML syntax error:")
-
-
-def test_cli_check_missing_file(tmp_path: Path) -> None:
-    path = tmp_path / "nope.yaml"
-    result = runner.invoke(script_app, ["check", str(path)])
-    assert result.exit_code == 1
-    assert result.output.strip() == f"{path}: cannot read: No such file or directory"
-
-
-def test_cli_render_demo() -> None:
-    result = runner.invoke(script_app, ["render", "--today", "2026-03-02"])
-    assert result.exit_code == 0, result.output
-    assert "You are Ruby" in result.output
-    assert "Today is Monday 2 March 2026" in result.output
-
-
-def test_cli_render_file_with_types(tmp_path: Path) -> None:
-    path = tmp_path / "clinic.yaml"
-    path.write_text(MINIMAL + "bookable_by_phone: [Massage]\n", encoding="utf-8")
-    args = ["render", str(path), "--today", "2026-03-03", "--type", "Massage", "--type", "Pilates"]
-    result = runner.invoke(script_app, args)
-    assert result.exit_code == 0, result.output
-    assert "Today is Tuesday 3 March 2026" in result.output
-    assert "Book by phone only: Massage. Pilates can't be booked by phone." in result.output
-
-
-def test_cli_render_bad_date() -> None:
-    result = runner.invoke(script_app, ["render", "--today", "tomorrow"])
-    assert result.exit_code == 1
-    assert "--today must be a date like 2026-03-02" in result.output
