@@ -137,3 +137,43 @@ async def test_openai_engine_scripted(
     result = await play(scenario, scenario_pms, script, engine_for, before_turn)
     assert result.passed, report(result)
     assert result.session.engines == ["openai"], "the engine fell back: " + report(result)
+
+
+PHANTOM = Scenario.model_validate(
+    {
+        "name": "phantom-booking",
+        "summary": "The model says it booked, but the only write it tried was refused.",
+        "caller": ["Henry Lee, 3 March 1992, a follow-up with Sarah on Friday afternoon"],
+        "model": [
+            [
+                {
+                    "call": {
+                        "identify_caller": {"full_name": "Henry Lee", "date_of_birth": "3/3/1992"}
+                    }
+                },
+                {"call": {"book_appointment": {"slot": "s9", "confirmed": True}}},
+                {"say": "All done, you're booked in with Sarah on Friday."},
+            ]
+        ],
+        "expect": {"outcome": "abandoned", "identified": "Henry Lee"},
+    }
+)
+
+
+async def test_a_phantom_booking_fails_the_case(
+    demo_pms: PMSAdapter,
+    script: CallScript,
+    fake_openai: FakeOpenAI,
+    openai_client: openai.AsyncOpenAI,
+) -> None:
+    """End to end on the OpenAI engine: nothing was written, so saying so fails the case."""
+    assert PHANTOM.model is not None
+    fake_openai.push(*(scripted_turn(step) for step in PHANTOM.model[0]))
+
+    def engine_for(clinic: Clinic) -> Engine:
+        return OpenAIChatEngine(
+            openai_client, "gpt-test", instructions_for(clinic), chat_schemas(TOOLS)
+        )
+
+    result = await play(PHANTOM, demo_pms, script, engine_for)
+    assert result.failures == ["phantom outcome: said booked with no such write"], report(result)
