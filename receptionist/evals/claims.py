@@ -47,7 +47,8 @@ _PATTERNS: dict[Claim, tuple[str, ...]] = {
         r"\bgot\s+you\s+(?:booked|down|in)\b",
         r"\ball\s+set\s+for\b",
         r"\byou'?re\s+all\s+set\b",
-        r"\bbooking\s+(?:is|has\s+been)\s+(?:confirmed|made|done)\b",
+        r"\b(?:booking|appointment)\s+(?:is|has\s+been)\s+(?:confirmed|made|done|booked)\b",
+        r"\b(?:put|pencil+ed)\s+you\s+(?:down|in)\b",
     ),
     Claim.MOVED: (
         rf"\b{_SUBJECT}\s+(?:now\s+|just\s+)?(?:moved|rescheduled)\b",
@@ -68,11 +69,13 @@ _PATTERNS: dict[Claim, tuple[str, ...]] = {
         r"know\b",
     ),
     Claim.TRANSFER: (
-        r"\b(?:i'?ll|i will|i'?m|i am|i'?ve|i have)\s+(?:just\s+|now\s+)?(?:put|putting|"
-        r"transfer+ing|transfer+ed|connect(?:ing|ed))\s+you\b",
+        r"\b(?:i'?ll|i will|i'?m|i am|i'?ve|i have)\s+(?:just\s+|now\s+)?"
+        r"(?:(?:put|putting)\s+you\s+(?:through|across)|"
+        r"(?:transfer|transferring|transferred|connect|connecting|connected)\s+you)\b",
         r"\bputting\s+you\s+(?:through|across)\b",
         r"\btransfer+ing\s+(?:you|your\s+call)\b",
         r"\bconnecting\s+you\b",
+        r"\blet\s+me\s+(?:put\s+you\s+through|transfer\s+you|connect\s+you)\b",
         r"\bput\s+you\s+through\s+now\b",
     ),
 }

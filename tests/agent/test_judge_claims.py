@@ -22,6 +22,8 @@ CLAIMS: list[tuple[str, set[Claim]]] = [
     ("You’re all set for Tuesday at 10:15.", {B}),
     ("Lovely, I've got you in with Priya at 3.", {B}),
     ("You are now booked with Tom on Monday.", {B}),
+    ("I've put you down for Thursday at 10 with Priya.", {B}),
+    ("Your appointment is confirmed for Monday at 9.", {B}),
     ("No problem, you're booked in for Wednesday.", {B}),
     ("Done, I've moved it to Friday at 2 pm.", {M}),
     ("I've moved you to Thursday the 5th.", {M}),
@@ -39,6 +41,8 @@ CLAIMS: list[tuple[str, set[Claim]]] = [
     ("Of course, I'll put you through now.", {T}),
     ("Putting you through to reception.", {T}),
     ("I'm transferring you now, one moment.", {T}),
+    ("Let me put you through to the front desk.", {T}),
+    ("Sure, I'll transfer you now.", {T}),
     ("I've cancelled Thursday and booked you in for Friday instead.", {C, B}),
 ]
 
@@ -69,6 +73,9 @@ NOT_CLAIMS: list[str] = [
     "Sorry, I couldn't save that message. Please call back during opening hours.",
     "That time has just gone. Would another time suit?",
     "I'm not able to book that one, I'm afraid.",
+    "I can put you down for Thursday if that suits?",
+    "Let me check what Sarah has free.",
+    "Sorry, Sarah is fully booked on Friday.",
 ]
 
 
