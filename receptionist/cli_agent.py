@@ -105,7 +105,10 @@ def evaluate(
         resolve_path=True,
     ),
     k: int | None = typer.Option(
-        None, min=1, max=20, help="Trials per case; a case passes when all k do (3 for openai)."
+        None,
+        min=1,
+        max=20,
+        help="Trials per case; a case passes when all k do (default 3 for openai, 1 guided).",
     ),
     case: list[str] = typer.Option([], help="Only these scenario names (repeatable)."),
     as_json: bool = typer.Option(
@@ -114,8 +117,9 @@ def evaluate(
         help="Print one JSON line (passed, total, rate, failed) on stdout; cases go to stderr.",
     ),
 ) -> None:
-    """Run scenario files against the demo clinic; exit 0 if every case passed, 1 if any
-    failed, 2 if there are no usable scenarios or (for openai) no model settings."""
+    """Run scenario files against the demo clinic (seeded for Monday 2 March 2026, 8 am
+    Sydney); exit 0 if every case passed, 1 if any failed, 2 if there are no usable
+    scenarios or (for openai) no model settings."""
     from receptionist.evals.scenario import SCENARIO_DIR, load_scenarios
 
     settings = Settings()
