@@ -232,6 +232,20 @@ def test_a_weekday_that_is_a_public_holiday() -> None:
     assert answer == clinic_info(script, "are you open on Monday?", today=ANCHOR)
 
 
+def test_a_weekday_that_is_a_holidays_monday_and_several_days_at_once() -> None:
+    script = demo_script()
+    answer = clinic_info(script, "monday hours at parramatta", today=date(2027, 4, 20))
+    assert answer == (
+        "Monday 26 April 2027 is the Anzac Day public holiday, and Parramatta is closed. "
+        "Other Mondays, Parramatta is open 9 am to 6 pm."
+    )
+    answer = clinic_info(script, "are you open saturday and monday", today=date(2026, 12, 20))
+    assert answer.startswith(
+        "On Monday, we're open 7 am to 8 pm. Saturday 26 December 2026 is Boxing Day, a public "
+        "holiday, and we're closed. Other Saturdays, we're open 8 am to 12 pm."
+    )
+
+
 def test_today_or_tomorrow_when_it_is_a_holiday() -> None:
     script = demo_script()
     answer = clinic_info(script, "are you open tomorrow?", today=date(2026, 4, 2))

@@ -62,22 +62,29 @@ def _hours_answer(script: CallScript, topic: str, today: date) -> str:
     mention = holidays_named(topic, script.holiday_calendar.names(_years(today)))
     rest = " ".join(mention.left)
     days = [i for i, day in enumerate(WEEKDAYS) if _has(rest, day)]
-    asked = [today + timedelta(days=n) for n, word in enumerate(_SOON) if _has(rest, word)]
-    asked += [today + timedelta(days=(i - today.weekday()) % 7) for i in days]
     parts: list[str] = []
     if mention.names:
         parts += _holiday_parts(script, places, mention.names, today, mention.occasion)
     elif _has(topic, "public holiday", "bank holiday"):
         parts += _holiday_policy(script, today)
-    for day in dict.fromkeys(asked):
-        parts += _date_parts(script, places, day, today)
+    said: set[date] = set()
+    for n, word in enumerate(_SOON):
+        day = today + timedelta(days=n)
+        if _has(rest, word) and day not in said:
+            said.add(day)
+            parts += _date_parts(script, places, day, today)
     about_a_day = bool(parts)
     for who, hours in places:
         for i in days:
             coming = today + timedelta(days=(i - today.weekday()) % 7)
-            when = "Other" if script.holidays_on(coming) else "On"
-            plural = "s" if when == "Other" else ""
-            parts.append(f"{when} {WEEKDAYS[i].capitalize()}{plural}, {_state(who, hours.on(i))}")
+            name = WEEKDAYS[i].capitalize()
+            if not script.holidays_on(coming):
+                parts.append(f"On {name}, {_state(who, hours.on(i))}")
+                continue
+            if coming not in said:  # said once for all the places asked about
+                said.add(coming)
+                parts += _date_parts(script, places, coming, today)
+            parts.append(f"Other {name}s, {_state(who, hours.on(i))}")
         if not days and not about_a_day:
             verb = "we're" if who == "we" else f"{who} is"
             parts.append(f"{verb.capitalize()} open {hours.summary()}")
@@ -96,7 +103,7 @@ def _years(today: date) -> range:
 
 
 def _state(who: str, ranges: tuple[TimeRange, ...]) -> str:
-    """ "we're open 8 am to 12 pm", "Parramatta is closed"."""
+    """A place's state, for a sentence: we're open 8 am to 12 pm; Parramatta is closed."""
     verb = "we're" if who == "we" else f"{who} is"
     return f"{verb} open {speak_ranges(ranges)}" if ranges else f"{verb} closed"
 
@@ -168,14 +175,19 @@ def _date_parts(
     when = {0: "Today", 1: "Tomorrow"}.get((day - today).days, "")
     spoken = speak_date(day, script.country)
     holiday = _and_list([_say_holiday(name) for name in names])
+    holiday += "," if holiday.endswith("public holiday") else ", a public holiday,"
     lead = f"{when}, {spoken}," if when else spoken
-    return [f"{lead} is {holiday}, a public holiday, and {_on_day(script, places, day)}"]
+    return [f"{lead} is {holiday} and {_on_day(script, places, day)}"]
 
 
 def _holiday_policy(script: CallScript, today: date) -> list[str]:
     """What the clinic does on public holidays, and the next one."""
     rules = script.public_holidays
-    parts = ["We're closed on public holidays" if rules.closed else "We keep our usual hours"]
+    parts = [
+        "We're closed on public holidays"
+        if rules.closed
+        else "We keep our usual hours on public holidays"
+    ]
     # A date's exception is said only while it is still to come.
     exceptions = [e for e in rules.open if e.on is None or e.on >= today]
     if exceptions:

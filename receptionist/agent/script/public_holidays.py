@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Annotated, NamedTuple
+from typing import Annotated, NamedTuple, cast
 
 import holidays
 from pydantic import BeforeValidator, Field
@@ -58,14 +58,15 @@ def _parse_open(value: object) -> object:
             'expected holiday names with their hours, e.g. Easter Saturday: "08:00-12:00"'
         )
     parsed: list[HolidayHours] = []
-    for name, hours in value.items():
+    for key, hours in value.items():
+        # YAML reads an unquoted 2026-04-27 as a date: that is the date form, too.
+        name = key.isoformat() if isinstance(key, date) else key
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{name!r} is not a holiday name")
         try:
-            ranges = parse_day_hours(hours)
+            ranges = cast(tuple[TimeRange, ...], parse_day_hours(hours))
         except ValueError as exc:
             raise ValueError(f"{name.strip()}: {exc}") from None
-        assert isinstance(ranges, tuple)
         parsed.append(HolidayHours(name.strip(), ranges))
     return tuple(parsed)
 
@@ -110,6 +111,7 @@ def fold_name(name: str) -> str:
 # -- the library ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
 def known_states(country: str) -> tuple[str, ...] | None:
     """The state codes the library knows for `country` (None: no holidays for it at all)."""
     supported = holidays.list_supported_countries()
@@ -209,7 +211,7 @@ _SPELLINGS = {
     "anzacs": "anzac",
     "sovereigns": "king",
 }
-_IGNORED = frozenset({"the", "s", "observed", "holiday", "public"})
+_IGNORED = frozenset({"the", "s", "observed", "public"})
 # "Christmas" is Christmas Day, but "Australia" is not Australia Day, "Labour" not Labour Day
 # and "veterans" not Veterans Day: 'day' may be left out only after words said for nothing else.
 _DAY_OPTIONAL_AFTER = frozenset(
