@@ -162,7 +162,9 @@ def _runs(tokens: Sequence[str]) -> list[tuple[int, int]]:
     for i, token in enumerate(tokens):
         anchor = _is_anchor(tokens, i)
         ends_reference = token in ("one", "ones") and not anchor and i > 0 and anchored
-        if (anchor or token in _CONNECTORS) and not ends_reference:
+        # "how about three" suggests a time; "about three" alone means roughly then.
+        suggestion = token == "about" and i > 0 and tokens[i - 1] in ("how", "what")
+        if (anchor or token in _CONNECTORS) and not ends_reference and not suggestion:
             start = i if start is None else start
             anchored = anchored or anchor
             continue
