@@ -59,6 +59,8 @@ async def list_appointments(box: Toolbox, args: ListAppointments) -> ToolResult:
 async def book_appointment(box: Toolbox, args: BookAppointment) -> ToolResult:
     patient_id = require_patient(box)
     slot = offered_slot(box, args.slot)
+    if not confirming(box, "book", args.confirmed, slot_ref=args.slot):
+        await check_pick(box, args.slot)
     key = idempotency_key(box, "book", slot.id, patient_id)
     if key in box.session.completed_writes:
         done = box.session.completed_writes[key]
@@ -68,8 +70,6 @@ async def book_appointment(box: Toolbox, args: BookAppointment) -> ToolResult:
     if kind is not None:
         choose_type(box, [kind], kind.name, None)  # the phone and new-patient rules again
     await no_clash(box, patient_id, slot)
-    if not confirming(box, "book", args.confirmed, slot_ref=args.slot):
-        await check_pick(box, args.slot)
     readback = f"{await describe_slot(box, slot)}. Is that right?"
     ask = readback_gate(box, "book", args.confirmed, readback, slot_ref=args.slot)
     if ask is not None:

@@ -21,6 +21,7 @@ from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage
 from receptionist.agent.engines.guided.understand import (
     identity,
     introduced,
+    introduced_name,
     spot_location,
     spot_practitioner,
     spot_type,
@@ -222,7 +223,8 @@ class GuidedEngine(BookingSteps, CallerSteps):
             names.append(f"{patient.first_name} {patient.last_name}")
         if self.request.pending_identity is not None:
             names.append(" ".join(self.request.pending_identity[:2]))
-        said = introduced(text) or (identity(text) if self.stage is Stage.IDENTITY else None)
+        names.append(" ".join(introduced_name(text) or ()))
+        said = identity(text) if self.stage is Stage.IDENTITY else None
         if said is not None:
             names.append(f"{said.first_name} {said.last_name}")
         return {word for name in names for word in fold(name).split()}

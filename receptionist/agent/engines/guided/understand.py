@@ -220,6 +220,12 @@ _INTRODUCED = re.compile(
 )
 
 
+def introduced_name(text: str) -> tuple[str, str] | None:
+    """ "This is Mia Nguyen ...": the first and last name a caller gave for themselves."""
+    named = _INTRODUCED.search(text)
+    return (named.group(1), named.group(2)) if named else None
+
+
 def introduced(text: str) -> Identity | None:
     """ "This is Sophie King, born 22 May 1977": a name introduced in passing, with its date."""
     named = _INTRODUCED.search(text)
