@@ -437,3 +437,105 @@ def test_lifecycle() -> None:
     finally:
         fake.stop()
     fake.stop()  # idempotent
+
+
+STRICT_OK: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "day": {"description": "As said.", "type": "string"},
+        "practitioner": {"type": ["string", "null"]},
+        "reason": {"type": ["string", "null"], "enum": ["illness", "other", None]},
+        "when": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+    },
+    "required": ["day", "practitioner", "reason", "when"],
+    "additionalProperties": False,
+}
+
+
+def _strict_tool(parameters: dict[str, Any], strict: bool = True) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": "find_slots", "parameters": parameters, "strict": strict},
+        }
+    ]
+
+
+def _broken(**changes: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(json.dumps(STRICT_OK))
+    for path, value in changes.items():
+        *head, last = path.split("__")
+        node = schema
+        for key in head:
+            node = node[key]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+    return schema
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        (_broken(additionalProperties=None), "'additionalProperties' is required"),
+        (_broken(additionalProperties=True), "'additionalProperties' is required"),
+        (_broken(required=["day"]), "Missing 'practitioner'"),
+        (_broken(required=None), "Missing 'day'"),
+        (
+            _broken(required=["day", "practitioner", "reason", "when", "x"]),
+            "Extra required key 'x'",
+        ),
+        (_broken(properties__day__default="monday"), "'default' is not permitted"),
+        (_broken(properties__day__maxLength=200), "'maxLength' is not permitted"),
+        (_broken(properties__day__minLength=1), "'minLength' is not permitted"),
+        (_broken(properties__day__format="phone"), "'format' 'phone' is not supported"),
+        (_broken(properties__reason__type="string"), "enum value None does not validate"),
+        (_broken(properties__when__anyOf=[{"type": "string", "maxLength": 9}]), "'maxLength'"),
+        ({"anyOf": [STRICT_OK]}, 'type: "object"\''),
+        ({**STRICT_OK, "anyOf": [STRICT_OK]}, "not have 'oneOf'/'anyOf'"),
+    ],
+)
+async def test_a_strict_schema_the_api_would_refuse_is_refused(
+    fake: FakeOpenAI, client: openai.AsyncOpenAI, schema: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        await client.chat.completions.create(model=MODEL, messages=USER, tools=_strict_tool(schema))
+    assert info.value.code == "invalid_function_parameters"
+    assert info.value.param == "tools[0].function.parameters"
+    assert str(info.value.message).find("Invalid schema for function 'find_slots': ") >= 0
+    assert message in str(info.value.message)
+    assert fake.rejections[-1]["error"]["code"] == "invalid_function_parameters"
+    assert fake.pending == 0  # a refused request consumes no scripted turn
+    # The same schema without strict is the model's problem, not the API's: accepted.
+    fake.push(Turn(text="ok"))
+    await client.chat.completions.create(
+        model=MODEL, messages=USER, tools=_strict_tool(schema, strict=False)
+    )
+
+
+@pytest.mark.anyio
+async def test_a_strict_call_carries_every_property_and_the_request_is_recorded(
+    fake: FakeOpenAI, client: openai.AsyncOpenAI
+) -> None:
+    fake.push(Turn(tool_calls=[ToolCall("find_slots", {"day": "monday"})]))
+    reply = await client.chat.completions.create(
+        model=MODEL, messages=USER, tools=_strict_tool(STRICT_OK), tool_choice="auto"
+    )
+    call = reply.choices[0].message.tool_calls[0]
+    assert json.loads(call.function.arguments) == {
+        "day": "monday",
+        "practitioner": None,
+        "reason": None,
+        "when": None,
+    }
+    assert fake.requests[-1]["tool_choice"] == "auto"
+    assert fake.functions()["find_slots"]["strict"] is True
+    assert fake.rejections == []
+    # Not strict: the scripted arguments go as written.
+    fake.push(Turn(tool_calls=[ToolCall("find_slots", {"day": "monday"})]))
+    reply = await client.chat.completions.create(
+        model=MODEL, messages=USER, tools=_strict_tool(STRICT_OK, strict=False)
+    )
+    assert reply.choices[0].message.tool_calls[0].function.arguments == '{"day":"monday"}'
