@@ -71,9 +71,8 @@ _APPOINTMENT_NOUNS = frozenset("one ones appointment appointments booking sessio
 _OWNERS = frozenset("my our his her your".split())
 _PAST = frozenset("since last".split())
 _DURATION = _NUMBER_WORDS | frozenset(
-    "a an couple few of the day days week weeks month months".split()
+    "a an couple few of the day days week weeks fortnight month months".split()
 )
-_DURATION |= {"fortnight"}
 _UNIT_WORDS = frozenset("week fortnight couple few month".split())
 _CLOCK_TOKEN = re.compile(r"\d{1,2}(?::\d{2}(?:am|pm)?|am|pm)|\d{1,2}/\d{1,2}(?:/\d{2,4})?")
 _DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
