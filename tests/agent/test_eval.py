@@ -170,6 +170,13 @@ def test_eval_exits_0_when_every_case_passes(tmp_path: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "1/1 passed (100.0%)"
 
 
+def test_eval_refuses_an_unknown_case(tmp_path: Path) -> None:
+    suite = _suite(tmp_path / "s")
+    args = ["eval", "--engine", "guided", "--scenarios", str(suite), "--case", "nope"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "no such scenario: nope" in result.output
+
+
 def test_eval_refuses_a_broken_scenario_file(tmp_path: Path) -> None:
     suite = tmp_path / "broken"
     suite.mkdir()
