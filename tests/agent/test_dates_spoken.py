@@ -10,8 +10,18 @@ from datetime import datetime
 
 import pytest
 
-from receptionist.agent.dates import DateNotUnderstood, DateQuestion
-from tests.agent.test_dates import FRI_PM, MON, at, resolve, resolver
+from receptionist.agent.dates import DateNotUnderstood, DateQuestion, NextWeekday
+from tests.agent.test_dates import (
+    BEFORE_AUTUMN_CHANGE,
+    BEFORE_SPRING_CHANGE,
+    EOM_CLOSED,
+    FRI_PM,
+    MON,
+    SUN,
+    at,
+    resolve,
+    resolver,
+)
 
 TODAY = "today, Monday 2 March"
 
@@ -28,6 +38,7 @@ TIMES: list[tuple[str, datetime, datetime, str]] = [
     ("ten thirty", at(3, 2, 10, 30), at(3, 2, 11, 30), f"{TODAY}, at 10:30 am"),
     ("twelve thirty", at(3, 2, 12, 30), at(3, 2, 13, 30), f"{TODAY}, at 12:30 pm"),
     ("three fifteen", at(3, 2, 15, 15), at(3, 2, 16, 15), f"{TODAY}, at 3:15 pm"),
+    ("fourteen thirty", at(3, 2, 14, 30), at(3, 2, 15, 30), f"{TODAY}, at 2:30 pm"),
     ("nine oh five", at(3, 2, 9, 5), at(3, 2, 10, 5), f"{TODAY}, at 9:05 am"),
     ("nine a m", at(3, 2, 9), at(3, 2, 10), f"{TODAY}, at 9 am"),
     ("two p m", at(3, 2, 14), at(3, 2, 15), f"{TODAY}, at 2 pm"),
@@ -157,6 +168,7 @@ def test_a_date_in_words_past_the_horizon_asks() -> None:
         "in twenty minutes",
         "a thirty minute appointment",
         "fourteen three eighty-eight",  # a date of birth is not a booking day
+        "fourteen twelve",  # 14/12 or 2:12 pm? asked, not guessed
         "number twelve",
         "two people",
     ],
@@ -164,3 +176,18 @@ def test_a_date_in_words_past_the_horizon_asks() -> None:
 def test_numbers_that_are_not_days_or_times(phrase: str) -> None:
     with pytest.raises(DateNotUnderstood):
         resolve(MON, phrase)
+
+
+@pytest.mark.parametrize(
+    "now", [MON, SUN, FRI_PM, EOM_CLOSED, BEFORE_AUTUMN_CHANGE, BEFORE_SPRING_CHANGE]
+)
+@pytest.mark.parametrize("mode", list(NextWeekday))
+def test_spoken_windows_are_sane(now: datetime, mode: NextWeekday) -> None:
+    """Every spoken form, at every anchor and in every mode: a window after now, or a question."""
+    for phrase in [p for p, *_ in TIMES] + [p for _, p, *_ in DAYS]:
+        try:
+            window = resolve(now, phrase, mode)
+        except DateQuestion as question:
+            assert question.question.endswith("?"), phrase
+            continue
+        assert now <= window.start < window.end, phrase

@@ -145,8 +145,15 @@ _BARE_CLOCK = (
 
 
 def _clock_pair(match: re.Match[str]) -> str:
-    """'11 45' -> '11:45': an hour then minutes, as "eleven forty-five" is said."""
-    return f"{match[1]}:{match[2]}" if 1 <= int(match[1]) <= 23 else match[0]
+    """'11 45' -> '11:45': an hour then minutes, as "eleven forty-five" is said.
+
+    A 24-hour hour only with a quarter ("fourteen thirty"): "fourteen twelve" is more likely
+    the 14th of December than 2:12 pm, so it is left to be asked about.
+    """
+    hour, minute = int(match[1]), int(match[2])
+    if 1 <= hour <= 12 or (hour <= 23 and minute in (15, 30, 45)):
+        return f"{match[1]}:{match[2]}"
+    return match[0]
 
 
 def _minutes_past(match: re.Match[str]) -> str:
