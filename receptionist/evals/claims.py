@@ -92,7 +92,8 @@ _BARE_CLAIM = {"booked": Claim.BOOKED, "moved": Claim.MOVED, "rescheduled": Clai
 # A clause with any of these says it did not happen, or might, or asks: never a claim.
 _NOT_A_CLAIM = re.compile(
     r"n't\b|\b(?:not|no|never|nothing|none|nobody|neither|nor|cannot|unable|"
-    r"if|once|whether|unless|would|could|should|shall|might|want\s+me\s+to|"
+    r"if|once|whether|unless|can|could|may|would|should|shall|might|want\s+me\s+to|"
+    r"happy\s+to|able\s+to|"
     r"to\s+confirm|confirming|can\s+you\s+confirm|is\s+that\s+right|is\s+that\s+ok(?:ay)?)\b",
     re.I,
 )

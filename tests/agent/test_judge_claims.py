@@ -74,6 +74,8 @@ NOT_CLAIMS: list[str] = [
     "That time has just gone. Would another time suit?",
     "I'm not able to book that one, I'm afraid.",
     "I can put you down for Thursday if that suits?",
+    "I can put you down for Thursday at 10.",
+    "I'm happy to put you through now.",
     "Let me check what Sarah has free.",
     "Sorry, Sarah is fully booked on Friday.",
 ]
