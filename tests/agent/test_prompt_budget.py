@@ -1,5 +1,8 @@
 """The demo clinic's instructions plus tool schemas stay within 1,500 o200k_base tokens.
 
+The schemas counted are the ones sent: strict (every property required, optional ones
+nullable), so the budget cannot be met by quietly sending looser ones.
+
 The tokenizer's ranks come from the cache `make test` fills before the tests run (tiktoken's
 own download is not reachable here); the test itself touches no network.
 """
@@ -13,6 +16,8 @@ from types import ModuleType
 
 import pytest
 
+from receptionist.agent.toolbox import chat_schemas
+from receptionist.agent.tools import TOOLS
 from tests.conftest import IN_CI
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -40,5 +45,6 @@ def test_instructions_and_tools_fit_the_budget() -> None:
     figures = _module("prompt_tokens").measure(
         lambda text: len(encoding.encode(text, disallowed_special=()))
     )
+    assert all(schema["function"]["strict"] is True for schema in chat_schemas(TOOLS))
     assert figures["total_tokens"] <= 1500, figures
     assert figures["instructions_tokens"] > 300  # the brief is really there
