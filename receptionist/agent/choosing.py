@@ -188,6 +188,11 @@ def _days(text: str, today: date) -> tuple[set[int], set[date], set[int]]:
     return weekdays, dates, days
 
 
+def names_a_day(text: str, today: date) -> bool:
+    """Whether the words name a day (weekday, date, today or tomorrow), not only a time."""
+    return any(_days(fold(text), today))
+
+
 def _named(text: str, name: str) -> bool:
     """Whether a word of `name` (a person, type or place) was said, allowing for spelling."""
     said = text.split()
@@ -273,18 +278,16 @@ def pick(
         ]
         if any(hits):
             narrow(hits)
-    if said.isdigit() and times:  # a keypad press or a bare "4": a position or a time
+    if said.isdigit():  # a keypad press (a relay sends a digit as it is): the position
         position = _position(said, len(options))
-        timed = sorted(fits)
-        if position is None or timed == [position]:
-            return Choice(timed[0] if len(timed) == 1 else None, tuple(timed), True)
-        return Choice(position if not timed else None, tuple({position, *timed}), True)
+        if position is not None:
+            return Choice(position, (position,), True)
     theirs = {fold(n) for o in options for n in (o.practitioner, o.type, o.location or "")}
     others = [name for name in elsewhere if fold(name) not in theirs]
     if any(_named(said, name) for name in others) and not any(
         _named(said, name) for name in theirs if name
     ):
-        narrow([False] * len(options))
+        narrow([False] * len(options))  # a practitioner, type or place none of them has
     ordered = sorted(fits)
     position = _position(said, len(ordered) if heard else len(options))
     if heard:

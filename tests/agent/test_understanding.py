@@ -7,14 +7,11 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
+from receptionist.agent.choosing import Option, pick
 from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.dates import when_phrase
 from receptionist.agent.engines.guided.intents import Intent, intents
-from receptionist.agent.engines.guided.understand import (
-    choose,
-    identity,
-    introduced,
-    when_phrase,
-)
+from receptionist.agent.engines.guided.understand import identity, introduced
 from receptionist.agent.speech import join_words, plain, say_day, say_time
 from receptionist.settings import Settings
 from tests.conftest import SYDNEY
@@ -81,13 +78,19 @@ def test_choosing_among_offered_times() -> None:
         datetime(2026, 3, 3, 9, 30, tzinfo=SYDNEY),
         datetime(2026, 3, 4, 14, 0, tzinfo=SYDNEY),
     ]
-    assert choose("the first one", offered) == 0
-    assert choose("9:30 please", offered) == 1
-    assert choose("the 2 pm", offered) == 2
-    assert choose("Wednesday", offered) == 2
-    assert choose("the last one", offered) == 2
-    assert choose("2", offered) == 1  # a keypad press
-    assert choose("whenever", offered) is None
+    options = [Option(start, "Sarah Chen", "Physiotherapy follow-up") for start in offered]
+    today = offered[0].date()
+
+    def choose(said: str) -> int | None:
+        return pick(said, options, today).index
+
+    assert choose("the first one") == 0
+    assert choose("9:30 please") == 1
+    assert choose("the 2 pm") == 2
+    assert choose("Wednesday") == 2
+    assert choose("the last one") == 2
+    assert choose("2") == 1  # a keypad press
+    assert choose("whenever") is None
 
 
 def test_names_and_birth_dates() -> None:

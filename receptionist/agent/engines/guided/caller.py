@@ -89,10 +89,12 @@ class CallerSteps(Steps):
         )
 
     async def _which(self, box: Toolbox) -> str:
-        narrowed = self.request.appointment_when
+        """Which of the caller's appointments: the one their words named, or ask."""
+        request = self.request
+        narrowed = request.appointment_when
         result = await box.call("list_appointments", {"when": narrowed} if narrowed else {})
         if narrowed and (not result.ok or not result.data.get("appointments")):
-            self.request.appointment_when = None
+            request.appointment_when = None
             result = await box.call("list_appointments", {})
         if not result.ok:
             return await self._trouble(box, result)
@@ -100,34 +102,42 @@ class CallerSteps(Steps):
         if not refs:
             self.stage = Stage.ANYTHING_ELSE
             return "I can't see any upcoming appointments for you. Is there anything else?"
-        if len(refs) == 1:
-            self.request.appointment_ref = refs[0]
-            if self.request.intent is Intent.MOVE:
-                current = await describe_slot(box, box.session.appointments[refs[0]])
-                if self.request.when is None:
-                    self.stage = Stage.WHEN
-                    return f"I can see your {current}. When would you like to move it to?"
-            return await self._advance(box)
-        self.request.offers = refs
+        request.offers = refs
         self.stage = Stage.WHICH
+        said, request.appointment_said = request.appointment_said, None
+        if said:
+            return await self._on_which(box, said, first=True)
+        if len(refs) == 1:
+            return await self._picked_appointment(box, refs[0])
         spoken = [await describe_slot(box, box.session.appointments[ref]) for ref in refs]
         return f"You have {join_words(spoken, 'and')}. Which one?"
 
-    async def _on_which(self, box: Toolbox, text: str) -> str:
+    async def _picked_appointment(self, box: Toolbox, ref: str) -> str:
+        self.request.appointment_ref = ref
+        self.request.offers = []
+        if self.request.intent is Intent.MOVE and self.request.when is None:
+            current = await describe_slot(box, box.session.appointments[ref])
+            self.stage = Stage.WHEN
+            return f"I can see your {current}. When would you like to move it to?"
+        return await self._advance(box)
+
+    async def _on_which(self, box: Toolbox, text: str, *, first: bool = False) -> str:
         refs = self.request.offers
         listed = [box.session.appointments[r] for r in refs]
         choice = await self.picked(box, text, listed)
-        if choice.index is None:
-            candidates = [listed[i] for i in choice.fits] if len(choice.fits) > 1 else listed
-            spoken = [await describe_slot(box, appointment) for appointment in candidates]
-            lead = "Sorry, I can't see that one. " if choice.heard and not choice.fits else ""
-            return self.again(
-                f"{lead}Which appointment do you mean: {join_words(spoken)}? You can say the "
-                "day or the time."
-            )
-        self.request.appointment_ref = refs[choice.index]
-        self.request.offers = []
-        return await self._advance(box)
+        if choice.index is not None:
+            return await self._picked_appointment(box, refs[choice.index])
+        if first and not choice.heard and len(refs) == 1:
+            return await self._picked_appointment(box, refs[0])  # the read-back names it
+        candidates = [listed[i] for i in choice.fits] if len(choice.fits) > 1 else listed
+        spoken = join_words([await describe_slot(box, item) for item in candidates], "and")
+        if first:
+            lead = "I can't see that one. " if choice.heard and not choice.fits else ""
+            return f"{lead}You have {spoken}. Which one?"
+        lead = "Sorry, I can't see that one. " if choice.heard and not choice.fits else ""
+        return self.again(
+            f"{lead}Which appointment do you mean: {spoken}? You can say the day or the time."
+        )
 
     async def _transfer(self, box: Toolbox, text: str) -> str:
         result = await box.call("transfer_to_human", {"reason": "caller asked for a person"})

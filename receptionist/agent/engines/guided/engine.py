@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+from receptionist.agent.choosing import names_a_day
 from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.dates import when_phrase
 from receptionist.agent.engines.guided.booking import BookingSteps
 from receptionist.agent.engines.guided.caller import CallerSteps
 from receptionist.agent.engines.guided.intents import Intent, intents
@@ -26,7 +28,6 @@ from receptionist.agent.engines.guided.understand import (
     spot_practitioner,
     spot_type,
     wants_anyone,
-    when_phrase,
     without_birth_date,
 )
 from receptionist.agent.matching import fold
@@ -40,6 +41,8 @@ _NAMED = re.compile(
     r"\b(?:with|see)\s+(?:dr\.?\s+|doctor\s+)?([A-Z][a-z'\-]+)|\b(?:dr\.?|doctor)\s+([A-Z][a-z'\-]+)"
 )
 
+
+_REFERENCE = re.compile(r"\b(?:my|one|ones)\b", re.IGNORECASE)
 
 _NEEDS_IDENTITY = (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST)
 
@@ -183,7 +186,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
             return self._ask_message(box)
         self.request = Request(intent=intent)
         self._note_details(box, without_birth_date(text))
-        self._split_when(without_birth_date(text))
+        self._split_when(box, without_birth_date(text))
         named = introduced(text)
         if named is not None and box.session.patient is None and intent in _NEEDS_IDENTITY:
             await box.clinic.reference()
@@ -192,20 +195,23 @@ class GuidedEngine(BookingSteps, CallerSteps):
             )
         return await self._advance(box)
 
-    def _split_when(self, text: str) -> None:
-        """For a move or cancel: which appointment ("my Wednesday one") and to when."""
-        intent = self.request.intent
-        if intent is Intent.CANCEL:
-            self.request.appointment_when = self.request.when
-            self.request.when = None
-        elif intent is Intent.MOVE:
-            before, sep, after = text.lower().rpartition(" to ")
-            if sep:
-                self.request.appointment_when = when_phrase(before)
-                self.request.when = when_phrase(after)
-            else:
-                self.request.appointment_when = self.request.when
-                self.request.when = None
+    def _split_when(self, box: Toolbox, text: str) -> None:
+        """For a move or cancel: the words naming the appointment ("my Wednesday one", "the
+        four o'clock") and, for a move, when to ("... to Friday afternoon")."""
+        request = self.request
+        if request.intent not in (Intent.CANCEL, Intent.MOVE):
+            return
+        named, request.when = text, None
+        if request.intent is Intent.MOVE:
+            before, sep, after = text.rpartition(" to ")
+            named = before if sep else text
+            request.when = when_phrase(after if sep else text)
+        request.appointment_said = named
+        # The day the appointment is on narrows the list; "my" and "one" mark a reference,
+        # which `when_phrase` leaves out on purpose, so they go first here.
+        day = when_phrase(_REFERENCE.sub(" ", named))
+        if day and names_a_day(day, box.clinic.today()):
+            request.appointment_when = day
 
     async def _hand_over(self, box: Toolbox) -> str:
         """We keep missing each other: a person if one is free, otherwise a message."""

@@ -43,7 +43,8 @@ class Request:
     location: str | None = None
     when: str | None = None
     appointment_ref: str | None = None
-    appointment_when: str | None = None
+    appointment_when: str | None = None  # the day of the appointment to change, if said
+    appointment_said: str | None = None  # the caller's words naming it ("my 4 o'clock one")
     slot_ref: str | None = None
     offers: list[str] = field(default_factory=list)
     pending_identity: tuple[str, str, str] | None = None
