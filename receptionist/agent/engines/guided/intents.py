@@ -1,13 +1,28 @@
-"""What the caller wants: the request heard in their words.
+"""What the caller wants: the request heard in their words, by scoring every cue.
 
-Keyword intents for the guided engine, most specific first.
+Each cue is a phrase pattern with weights for and against requests: "push it back" is a move,
+"how much" is a question and counts against a booking, "cancellation policy" is a question and
+counts against a cancel. A cue after a negation in the same clause ("I don't want to cancel",
+"not a new booking") counts against what it would have meant. A request is heard when its score
+reaches `HEARD`; the list is ranked by score, ties going to the more specific request.
+Emergencies are detected apart (`emergency.py`) and always come first.
+
+Deterministic and explainable: `scores` returns each request with the cues that decided it.
 """
 
 from __future__ import annotations
 
 import enum
+import re
+from dataclasses import dataclass
 
-from receptionist.agent.matching import mentions
+from receptionist.agent.engines.guided.emergency import (
+    emergency_reason,
+    is_emergency,
+    plain_words,
+)
+
+__all__ = ["HEARD", "Heard", "Intent", "emergency_reason", "intents", "is_emergency", "scores"]
 
 
 class Intent(enum.StrEnum):
@@ -23,61 +38,350 @@ class Intent(enum.StrEnum):
     GOODBYE = "goodbye"
 
 
-_INTENT_WORDS: list[tuple[Intent, list[str]]] = [
-    (Intent.EMERGENCY, [
-        "emergency", "chest pain", "cant breathe", "can not breathe", "unconscious",
-        "bleeding heavily", "collapsed", "stroke", "heart attack", "suicidal",
-    ]),
-    (Intent.CANCEL, ["cancel", "cant make it", "can not make it", "wont make it", "call off"]),
-    (Intent.MOVE, [
-        "reschedule", "move", "change my appointment", "change the appointment", "push back",
-        "bring forward", "different time", "another time", "rebook", "change my booking",
+# The score at which a request counts as heard: one strong cue (3) or two weaker ones.
+HEARD = 2
+
+# Ties go to the more specific request: "cancel my massage" is a cancel, not a booking.
+_PRIORITY = [
+    Intent.EMERGENCY, Intent.CANCEL, Intent.MOVE, Intent.LIST, Intent.MESSAGE,
+    Intent.TRANSFER, Intent.BOOK, Intent.ADVICE, Intent.INFO, Intent.GOODBYE,
+]  # fmt: skip
+
+
+_DAY = (
+    r"(today|tomorrow|tonight|this|next|on|at|in the|after|before|morning|arvo|afternoon"
+    r"|evening|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
+_APPT = r"(appointment|appointments|booking|bookings|session|sessions|appt|consult|one)"
+_ONE = r"(my|the|that|this|our|it|his|her)"
+_BODY = (
+    r"(my|his|her|the|their|your) (arm|arms|leg|legs|neck|head|back|shoulder|shoulders|knee"
+    r"|knees|hand|hands|hip|hips|foot|feet|fingers|toes|body|side|face|wrist|ankle|elbow|jaw)"
+)
+_TYPE = (
+    r"(massage|remedial|consult|consultation|initial|follow up|followup|assessment|pilates"
+    r"|physio|physiotherapy|treatment|dry needling|review|check up|checkup)"
+)
+
+# (name, pattern over plain_words, weights). Names explain a score; patterns are whole words.
+_CUES: list[tuple[str, str, dict[Intent, int]]] = [
+    ("cancel", r"cancel\w*|call (it |that )?off", {Intent.CANCEL: 3, Intent.BOOK: -2}),
+    (
+        "cant make it",
+        r"(cant|wont|couldnt|not gonna|unable to|not able to|wont be able to|not be able to) (make"
+        r"|come|attend|get there|be there|come in|get in)",
+        {Intent.CANCEL: 3, Intent.BOOK: -2},
+    ),
+    (
+        "cant do mornings",
+        r"(cant|couldnt|wont|not) (come|make it|make|do|get in|come in)( in"
+        r"| on)?( the)? (mornings?|afternoons?|arvos?|evenings?|nights?|weekends?|before|after"
+        r"|until|till|early|late|\w+days|that early|that late)",
+        {Intent.CANCEL: -4},
+    ),
+    (
+        "not coming",
+        r"(wont|not) be coming|not coming (in|anymore|any more)?|(no longer|dont) need (it|the|my"
+        rf"|that)|(dont|wont) need (the|my|that) {_APPT}|(drop|scrap|ditch|get rid of) {_ONE}",
+        {Intent.CANCEL: 3},
+    ),
+    (
+        "cancellation policy",
+        r"cancellation (policy|fee|fees|charge)|(fee|charge|cost|penalty) (for|to|if) (i |you "
+        r"|we )?(cancel\w*|late|miss)|(how much|what) notice",
+        {Intent.INFO: 4, Intent.CANCEL: -4},
+    ),
+    ("reschedule", r"re ?schedul\w*|re ?book\w*|re ?arrange", {Intent.MOVE: 3, Intent.BOOK: -2}),
+    (
+        "move it",
+        r"(?<!cant )(?<!couldnt )(?<!hard to )(?<!able to )(move|moving|shift"
+        rf"|shifting) (?!{_BODY}){_ONE}",
+        {Intent.MOVE: 3, Intent.BOOK: -2},
+    ),
+    (
+        "push back",
+        rf"(push|pushing|bring|bringing|put) ({_ONE} |{_ONE} \w+ )?(back|forward|forwards|earlier"
+        r"|later|out)",
+        {Intent.MOVE: 3, Intent.BOOK: -2},
+    ),
+    (
         "change it",
-    ]),
-    (Intent.LIST, [
-        "my appointments", "my appointment", "when is my", "what time is my", "do i have",
-        "my next appointment", "my booking", "my bookings",
-    ]),
-    (Intent.TRANSFER, [
-        "speak to", "talk to", "real person", "human", "someone", "somebody",
-        "put me through", "transfer", "receptionist", "front desk", "staff",
-    ]),
-    (Intent.MESSAGE, ["leave a message", "message", "call me back", "callback", "call back"]),
-    (Intent.BOOK, [
-        "book", "appointment", "make a booking", "schedule", "come in", "see someone",
-        "see a physio", "consult", "consultation", "massage", "follow up", "session",
-        "available", "availability", "any times", "get in",
-    ]),
-    (Intent.ADVICE, [
-        "should i", "is it broken", "ice or heat", "what exercises", "painkiller",
-        "medication", "diagnose", "what do you think it is",
-    ]),
-    (Intent.INFO, [
-        "hours", "open", "close", "closing", "address", "where are you", "parking", "park",
-        "price", "prices", "cost", "how much", "fee", "fees", "referral", "health fund",
-        "medicare", "hicaps", "rebate", "wear", "bring", "policy", "dva", "located",
-        "location", "directions",
-    ]),
-    (Intent.GOODBYE, [
-        "bye", "goodbye", "thats all", "that is all", "thats it", "nothing else",
-        "no thanks", "no thank you", "all good thanks", "im good", "that will be all",
-    ]),
+        rf"(change|changing|swap|swapping|switch|switching) ({_ONE}|the time|the day|times|days|to"
+        r"|one|over)",
+        {Intent.MOVE: 3, Intent.BOOK: -2},
+    ),
+    ("change", r"change|changing|swap|switch", {Intent.MOVE: 1}),
+    (
+        "instead",
+        r"instead|different (day|time|date)|another (day|time|date)|(earlier|later) (time|day|one"
+        r"|slot)",
+        {Intent.MOVE: 3, Intent.CANCEL: -2, Intent.BOOK: -1},
+    ),
+    ("transfer my", rf"transfer {_ONE} (\w+ )?{_APPT}", {Intent.MOVE: 3, Intent.TRANSFER: -4}),
+    (
+        "my details",
+        r"(change|update|changing|updating) (my|our) (address|phone|number|email|details|name"
+        r"|mobile)",
+        {Intent.MESSAGE: 3, Intent.MOVE: -4, Intent.INFO: -3},
+    ),
+    (
+        "when is my",
+        r"(whens|when|what time|what day|what date|which day) (is|are)? ?(my|our) (next "
+        rf"|upcoming )?({_APPT}|{_TYPE})",
+        {Intent.LIST: 3, Intent.BOOK: -3},
+    ),
+    (
+        "got booked",
+        r"what (have|do) (i|we) (got|have) (booked|on|coming|scheduled)|what (ive|im) got (booked"
+        r"|on)|(when|what time) am i (in|booked|seeing|coming|due|on)|am i (booked|still booked"
+        r"|in) (in |on |for )",
+        {Intent.LIST: 3, Intent.BOOK: -2},
+    ),
+    (
+        "do i have",
+        rf"(do|have) (i|we) (have|got) (an|any|a|my) (\w+ )?{_APPT}|(do|have) (i|we) (got"
+        r"|have) (anything|something) (booked|on|coming|scheduled|in)|what (appointments|bookings"
+        r"|sessions) (do|have) (i|we)|(check|confirm|remind me of|tell me) (my|our"
+        rf"|when my) {_APPT}|(my|our) (next|upcoming|future) {_APPT}",
+        {Intent.LIST: 3, Intent.BOOK: -3},
+    ),
+    ("booked", rf"booked|my {_APPT}", {Intent.LIST: 1}),
+    (
+        "book",
+        r"(?<!my )(?<!the )(?<!your )(?<!a )book|book (me|in|a|an|for)|booking (a|an|in|me)"
+        r"|make an? (booking|appointment)|(new|an) (appointment|booking)|schedule (a|an|me)",
+        {Intent.BOOK: 3},
+    ),
+    (
+        "come in",
+        r"(come|get|pop|squeeze|fit) (me )?in|see (a|the|one of your|someone|somebody"
+        r"|anyone) ?(physio|physios|therapist|practitioner)?|get seen",
+        {Intent.BOOK: 3},
+    ),
+    (
+        "openings",
+        r"any (openings?|availability|appointments|times|spots|slots|space|gaps|room|vacancies)"
+        r"|(have|got) (anything|something|any|a spot|a slot|a time|space|room) (free|available"
+        r"|open|on)?|(anything|something|anyone|anybody) (free|available|open)",
+        {Intent.BOOK: 3},
+    ),
+    (
+        "free on",
+        rf"(is|are) \w+ (free|available|working|on) {_DAY}|(free|available) {_DAY}|availab\w*",
+        {Intent.BOOK: 3},
+    ),
+    ("kind", rf"{_TYPE}", {Intent.BOOK: 2}),
+    (
+        "want",
+        r"id like|i want|i need|wanna|can i (get|have)|could i (get|have)|after|looking for",
+        {Intent.BOOK: 1},
+    ),
+    (
+        "message",
+        r"message|voicemail|pass (it|that|this|a message|something|them|him|her)? ?on|pass (it"
+        r"|that|this|a message|something) (to|along)",
+        {Intent.MESSAGE: 3, Intent.TRANSFER: -2},
+    ),
+    (
+        "tell someone",
+        r"(tell|let) (?!me\b)(?!us\b)\w+( \w+)? (know|that|ill|im|i|we|my|she|he|its)|(can|could"
+        r"|would) you (tell|let) (?!me\b)\w+",
+        {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
+    ),
+    (
+        "call me",
+        r"(call|ring|phone|contact|text) (me|us) (back)?|give (me|us) a (call|ring|bell|buzz)"
+        r"|callback|get back to (me|us)|(?<!ill )(?<!ill just )(?<!i might )(?<!well )(call"
+        r"|ring) back",
+        {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
+    ),
+    (
+        "running late",
+        r"(running|be|gonna be|going to be|a bit|bit) (late|behind)|stuck in traffic",
+        {Intent.MESSAGE: 3},
+    ),
+    (
+        "ill call back",
+        r"(ill|we ll|i ll|ill just|i might) (call|ring|try|phone) (back|again|later|another time"
+        r"|tomorrow)|(ill|ill just) (book|do it) (online|later)",
+        {Intent.GOODBYE: 3, Intent.BOOK: -3},
+    ),
+    ("talk to", r"(talk|speak|speaking|chat|talking) (to|with)", {Intent.TRANSFER: 3}),
+    (
+        "put me through",
+        r"put (me )?(through|thru|on) (to)?|transfer|connect me|get (hold|a hold) of"
+        r"|get me through",
+        {Intent.TRANSFER: 3},
+    ),
+    (
+        "a person",
+        r"(a|an) (real|actual|live|proper) (person|human|receptionist)|(a|an|the) (human|person"
+        r"|operator|receptionist|manager|agent)|someone real|are you (a )?(robot|bot|machine"
+        r"|computer|real|ai)",
+        {Intent.TRANSFER: 2},
+    ),
+    (
+        "is someone there",
+        r"(is|are) (?!there\b|it\b|this\b|that\b|you\b|parking\b)(dr |doctor )?\w+ (there|around"
+        r"|about|in today|in at the moment|at work|in the clinic today|in)$",
+        {Intent.TRANSFER: 3},
+    ),
+    ("front desk", r"front desk|reception|staff|the team|someone|somebody", {Intent.TRANSFER: 1}),
+    (
+        "hours",
+        r"hours|opening (hours|times)|(?<!anything )(?<!something )(?<!any )open|close|closes"
+        r"|closing|closed|shut|what time do you|public holiday",
+        {Intent.INFO: 3, Intent.BOOK: -2},
+    ),
+    (
+        "where",
+        r"address|where (are|is|abouts|do)|located|(which|what|your) locations?|directions"
+        r"|how do i (get|find)|which street|whereabouts",
+        {Intent.INFO: 3, Intent.BOOK: -2},
+    ),
+    (
+        "parking",
+        r"park|parking|car park|carpark|public transport|bus|tram",
+        {Intent.INFO: 3, Intent.BOOK: -2},
+    ),
+    (
+        "price",
+        r"price|prices|pricing|cost|costs|how much|fee|fees|charge|rates|expensive|gap"
+        r"|out of pocket",
+        {Intent.INFO: 3, Intent.BOOK: -3},
+    ),
+    (
+        "health fund",
+        r"health fund|private health|insurance|insurer|medicare|hicaps|rebate|bulk bill\w*|claim"
+        r"|dva|workcover|work cover|ndis|care plan|epc|referral|bupa|medibank|hcf|nib|ahm",
+        {Intent.INFO: 3, Intent.BOOK: -2},
+    ),
+    (
+        "what to bring",
+        r"what (should|do|shall) (i|we) (wear|bring)|(need to|have to|should i) (wear|bring)"
+        r"|how long (is|does|do) (a|an|the|your|my)? ?(\w+ )?(appointment|session|massage|consult"
+        r"|consultation|initial|follow up|assessment|treatment|it go for|it take)|do you (do|offer"
+        r"|treat|take|accept|have)( \w+)? (\w+ )?(physio|pilates|massage|needling|cards|eftpos"
+        r"|afterpay|payment|ramps|wheelchair|parking)|wheelchair|accessible|payment|pay (by|with"
+        r"|on)|eftpos|afterpay|phone number|email|website",
+        {Intent.INFO: 4, Intent.ADVICE: -3, Intent.BOOK: -2},
+    ),
+    ("do you do", r"do you (do|offer|treat|take|accept|see)", {Intent.INFO: 2}),
+    (
+        "should i",
+        r"should (i|we|he|she) (?!book|come|bring|wear|park|cancel|move|see|call)\w+|is (it|this"
+        r"|that) (broken|fractured|torn|serious|normal|bad|ok to|safe)|ice or heat|heat or ice"
+        r"|what exercises|which exercises|painkillers?|panadol|nurofen|ibuprofen|voltaren"
+        r"|diagnos\w*|what (do you think|could) it (is|be)|do i need (an |a )?(x ?ray|scan|mri"
+        r"|surgery|operation)|how (do|can|should) i (treat|fix|help)|what can i (do|take) (for"
+        r"|about)|(can|should) i (still )?(run|train|play|exercise|go to the gym|work out|stretch)"
+        r"|is it (ok|okay|safe) to",
+        {Intent.ADVICE: 3},
+    ),
+    (
+        "bye",
+        r"bye|goodbye|bye bye|see ya|see you|catch ya|hooroo|ta ta|have a good (day|one|arvo"
+        r"|afternoon|night)",
+        {Intent.GOODBYE: 3},
+    ),
+    (
+        "thats all",
+        r"thats (all|everything|me|about it|all for now)|that will be all|thatll be all"
+        r"|nothing else|thats (it|fine) (thanks|thank you|cheers|mate|bye)|(no|nah|nope) (thanks"
+        r"|thank you|all good|im good|im right|im fine|im all good|im done|nothing|thats all"
+        r"|thats it|thats everything|thats me)",
+        {Intent.GOODBYE: 3},
+    ),
+    (
+        "all good",
+        r"(im|were|all) (good|fine|right|done|sorted|set) (thanks|thank you|cheers|mate|now)"
+        r"|all good|no worries thanks|hang up|hanging up|(gotta|got to|have to|need to) go",
+        {Intent.GOODBYE: 3},
+    ),
+    ("never mind", r"never mind|forget it|dont worry about it", {Intent.GOODBYE: 2}),
+    (
+        "thats it",
+        r"^(no |nah |nope )?(thats it|nothing)( thanks| thank you| cheers)?$",
+        {Intent.GOODBYE: 2},
+    ),
+    (
+        "yes thats it",
+        r"(yes|yep|yeah|yup|sure|correct|right) (all good|thats (it|right|fine|the one|correct"
+        r"|perfect))",
+        {Intent.GOODBYE: -3},
+    ),
+    ("thanks", r"thanks|thank you|cheers|ta", {Intent.GOODBYE: 1}),
 ]  # fmt: skip
+_COMPILED = [(name, re.compile(rf"\b(?:{pattern})\b"), weights) for name, pattern, weights in _CUES]
+
+# A negation counts against a cue a few words after it, in the same clause.
+_NEGATORS = {"not", "dont", "doesnt", "didnt", "never", "without", "isnt", "arent", "wasnt"}
+_NEGATING = ("no need", "instead of", "rather not", "no longer want")
+_CLAUSE_BREAKS = {"but", "so", "and", "just", "then", "actually", "i", "im"}
+_CLAUSES = re.compile(r"[,.;:!?\u2026]+|\s+-\s+|\s+but\s+", re.IGNORECASE)
 
 
-_STRONG_BOOK = [
-    "book", "appointment", "schedule", "make a booking", "come in", "get in", "see someone",
-    "available", "availability", "any times",
-]  # fmt: skip
+@dataclass(frozen=True)
+class Heard:
+    """One request heard, its score, and the cues that decided it (for tests and traces)."""
+
+    intent: Intent
+    score: int
+    cues: tuple[str, ...]
+
+
+def _negated(before: str) -> bool:
+    words = before.split()[-4:]
+    for index in range(len(words) - 1, -1, -1):
+        if words[index] in _CLAUSE_BREAKS and index < len(words) - 1:
+            words = words[index + 1 :]
+            break
+    tail = " ".join(words)
+    return any(word in _NEGATORS for word in words) or any(n in tail for n in _NEGATING)
+
+
+def _clauses(text: str) -> tuple[str, list[int]]:
+    """The caller's words as one plain string, and where each clause starts in it."""
+    clauses = [words for words in map(plain_words, _CLAUSES.split(text)) if words]
+    starts = [sum(len(c) + 1 for c in clauses[:k]) for k in range(len(clauses))]
+    return " ".join(clauses), starts
+
+
+def scores(text: str) -> list[Heard]:
+    """Every request heard in the words, best first, each with its score and cues."""
+    totals: dict[Intent, int] = {}
+    cues: dict[Intent, list[str]] = {}
+    # Cues match across clauses ("no, thank you"); a negation reaches only its own clause.
+    said, starts = _clauses(text)
+    for name, pattern, weights in _COMPILED:
+        found = [m.start() for m in pattern.finditer(said)]
+        if not found:
+            continue
+        # Said plainly once is said: "not Tuesday, cancel the Thursday one" still cancels.
+        against = all(_negated(said[max(s for s in starts if s <= at) : at]) for at in found)
+        for intent, weight in weights.items():
+            if against and weight < 0:
+                continue  # "not a new booking" says nothing against the others
+            totals[intent] = totals.get(intent, 0) + (-weight if against else weight)
+            cues.setdefault(intent, []).append(f"not {name}" if against else name)
+    heard = [
+        Heard(intent, score, tuple(cues[intent]))
+        for intent, score in totals.items()
+        if score >= HEARD
+    ]
+    reason = emergency_reason(text)
+    if reason is not None:
+        heard = [h for h in heard if h.intent is not Intent.EMERGENCY]
+        heard.append(Heard(Intent.EMERGENCY, 100, (reason,)))
+    heard.sort(key=lambda h: (-h.score, _PRIORITY.index(h.intent)))
+    # A goodbye said alongside a request is manners, not the end of the call.
+    if len(heard) > 1 and any(h.intent is Intent.GOODBYE for h in heard[1:]):
+        heard = [h for h in heard if h.intent is not Intent.GOODBYE]
+    return heard
 
 
 def intents(text: str) -> list[Intent]:
-    """Every request recognised in the words, most specific first."""
-    found = [intent for intent, words in _INTENT_WORDS if mentions(text, words)]
-    if Intent.INFO in found and Intent.BOOK in found and not mentions(text, _STRONG_BOOK):
-        found.remove(Intent.BOOK)  # "how much is a massage" is a question, not a booking
-    if Intent.MOVE in found or Intent.CANCEL in found:
-        found = [i for i in found if i not in (Intent.BOOK, Intent.LIST)] + [
-            i for i in found if i in (Intent.LIST,)
-        ]
-    return found
+    """Every request heard in the words, best first; empty when nothing was understood.
+
+    EMERGENCY, when heard, is always first."""
+    return [h.intent for h in scores(text)]
