@@ -58,11 +58,7 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("need a physio appointment asap", B, ()),
     ("Can I schedule a follow up for next Tuesday", B, ()),
     ("Any openings Thursday?", B, (Q,)),
-    (
-        "Do you have anything tomorrow?",
-        B,
-        (Q, L),
-    ),
+    ("Do you have anything tomorrow?", B, (Q, L)),
     ("Is Sarah free on Monday?", B, (T,)),
     ("Has James got any openings Thursday arvo?", B, ()),
     ("Have you got anything at four o'clock?", B, ()),
@@ -77,11 +73,7 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("Is there any availability with Priya next week", B, ()),
     ("Got anything free after five?", B, ()),
     ("When's the next available appointment", B, ()),
-    (
-        "Can I move my appointment to Friday",
-        M,
-        (C, B),
-    ),
+    ("Can I move my appointment to Friday", M, (C, B)),
     ("I need to reschedule", M, (B,)),
     ("Can we push it back an hour?", M, (B,)),
     ("Could I bring my appointment forward to Monday?", M, (B,)),
@@ -106,26 +98,14 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("instead of cancelling can we move it", M, (C,)),
     ("I'd rather not cancel, can I push it out a week", M, (C,)),
     ("Can we rearrange my appointment", M, ()),
-    (
-        "I need to cancel my appointment",
-        C,
-        (B, M),
-    ),
+    ("I need to cancel my appointment", C, (B, M)),
     ("I can't make it tomorrow", C, (B,)),
     ("I won't be able to come on Thursday", C, (B,)),
-    (
-        "Hi, I can't make it to my appointment on Thursday, can you cancel it?",
-        C,
-        (B, M),
-    ),
+    ("Hi, I can't make it to my appointment on Thursday, can you cancel it?", C, (B, M)),
     ("Please cancel my massage", C, (B,)),
     ("I'm not going to make it today sorry", C, ()),
     ("I won't be coming in tomorrow, I'm crook", C, ()),
-    (
-        "Can you call off my appointment on Friday",
-        C,
-        (T, MSG),
-    ),
+    ("Can you call off my appointment on Friday", C, (T, MSG)),
     ("We won't be able to make it, the kids are sick", C, ()),
     ("I don't need the appointment anymore", C, ()),
     ("Yeah nah I have to cancel, sorry love", C, ()),
@@ -165,11 +145,7 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("Could you pass it on to the front desk that I've paid", MSG, (T,)),
     ("Can you let reception know I'll be there at ten", MSG, (T,)),
     ("Please call me back on this number", MSG, ()),
-    (
-        "I need to update my phone number",
-        MSG,
-        (M, Q),
-    ),
+    ("I need to update my phone number", MSG, (M, Q)),
     ("Can you pass on a message to Sarah for me", MSG, (T,)),
     ("Can you let them know I'll be a bit late", MSG, ()),
     ("Can I talk to a real person", T, ()),
@@ -248,6 +224,12 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("Thanks, I'll book online later, bye", G, (B,)),
     ("Ah, no worries, thanks. Bye", G, ()),
     ("Hooroo", G, ()),
+    ("Hi, I need to move one of my appointments", M, (B,)),
+    ("Morning! Can I push my Friday appointment back to the arvo?", M, (B,)),
+    ("Any chance I could bring my Thursday appointment forward to Wednesday?", M, (B,)),
+    ("Sorry, I can't make it Thursday, could we do Friday instead?", M, (C,)),
+    ("I'll sort it out and ring back. Thanks, bye", G, (MSG,)),
+    ("Can you get her to call back this arvo", MSG, (T,)),
 ]
 
 # Words that ask for nothing: answers inside a flow, fillers, noise.
@@ -290,6 +272,10 @@ NOTHING = [
     "Sorry love, I didn't catch that",
     "Righto",
     "Yes, all good",
+    "Yes, but can it be with James instead?",
+    "No, sorry, can we make it Thursday instead?",
+    "No, a different day please",
+    "Actually, another time would be better",
 ]
 
 # Emergencies and clinical risk, first and third person.

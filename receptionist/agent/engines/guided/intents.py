@@ -53,7 +53,7 @@ _DAY = (
     r"|evening|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 )
 _APPT = r"(appointment|appointments|booking|bookings|session|sessions|appt|consult|one)"
-_ONE = r"(my|the|that|this|our|it|his|her)"
+_ONE = r"(my|the|that|this|our|it|his|her|one)"
 _BODY = (
     r"(my|his|her|the|their|your) (arm|arms|leg|legs|neck|head|back|shoulder|shoulders|knee"
     r"|knees|hand|hands|hip|hips|foot|feet|fingers|toes|body|side|face|wrist|ankle|elbow|jaw)"
@@ -100,8 +100,8 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     ),
     (
         "push back",
-        rf"(push|pushing|bring|bringing|put) ({_ONE} |{_ONE} \w+ )?(back|forward|forwards|earlier"
-        r"|later|out)",
+        rf"(push|pushing|bring|bringing|put) ({_ONE}( \w+){{0,3}} )?(back|forward|forwards"
+        r"|earlier|later|out)",
         {Intent.MOVE: 3, Intent.BOOK: -2},
     ),
     (
@@ -116,6 +116,14 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
         r"instead|different (day|time|date)|another (day|time|date)|(earlier|later) (time|day|one"
         r"|slot)",
         {Intent.MOVE: 3, Intent.CANCEL: -2, Intent.BOOK: -1},
+    ),
+    # An answer to a read-back or an offer that asks for something else corrects that offer
+    # ("no, can we make it Thursday instead"): not a new request to move an appointment.
+    (
+        "correction",
+        r"^(yes|yeah|yep|yup|no|nah|nope|sorry|actually|oh|hmm|um|ok|okay|perfect|great|lovely)"
+        r"\b(?!.*\b(cant|wont|couldnt|my|appointment|booking)\b).*\b(instead|different|another)",
+        {Intent.MOVE: -3},
     ),
     ("transfer my", rf"transfer {_ONE} (\w+ )?{_APPT}", {Intent.MOVE: 3, Intent.TRANSFER: -4}),
     (
@@ -191,8 +199,7 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     (
         "call me",
         r"(call|ring|phone|contact|text) (me|us) (back)?|give (me|us) a (call|ring|bell|buzz)"
-        r"|callback|get back to (me|us)|(?<!ill )(?<!ill just )(?<!i might )(?<!well )(call"
-        r"|ring) back",
+        r"|callback|get back to (me|us)|(to|can|could|please|someone|somebody) (call|ring) back",
         {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
     ),
     (
