@@ -11,6 +11,7 @@ import pytest
 from receptionist.agent.engines.guided.intents import (
     HEARD,
     Intent,
+    asked_outright,
     emergency_reason,
     intents,
     is_emergency,
@@ -230,6 +231,12 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("Sorry, I can't make it Thursday, could we do Friday instead?", M, (C,)),
     ("I'll sort it out and ring back. Thanks, bye", G, (MSG,)),
     ("Can you get her to call back this arvo", MSG, (T,)),
+    ("I can't come in on Friday, how about Monday", M, (C,)),
+    ("need a physio appointment asap", B, ()),
+    ("I have a question about my invoice", MSG, (T,)),
+    ("Can I get a receipt emailed through for last week", MSG, ()),
+    ("I think I've been charged twice", MSG, ()),
+    ("Can I book a massage, and is there parking?", B, ()),
 ]
 
 # Words that ask for nothing: answers inside a flow, fillers, noise.
@@ -276,6 +283,10 @@ NOTHING = [
     "No, sorry, can we make it Thursday instead?",
     "No, a different day please",
     "Actually, another time would be better",
+    "hi is that the physio",
+    "hello is this Harbourside Physio?",
+    "No, how about Thursday",
+    "Rose Park, 3 March 1980",
 ]
 
 # Emergencies and clinical risk, first and third person.
@@ -424,3 +435,20 @@ def test_a_goodbye_with_a_request_is_not_the_end_of_the_call() -> None:
     heard = intents("That's it for the booking, and can I also ask where you are, thanks")
     assert G not in heard
     assert intents("never mind, just book me in for Thursday") == [B]
+
+
+@pytest.mark.parametrize(
+    ("said", "outright"),
+    [
+        ("Actually, can you just cancel it", [C]),
+        ("Hang on, can I move my Thursday one as well", [M]),
+        ("Can I just talk to a real person", [T]),
+        ("Can you tell Sarah I'll call back", [MSG]),
+        ("I can't come in on Friday", []),
+        ("Can I do Thursday instead?", []),
+        ("Sorry, a different time would be better", []),
+        ("My chest is really tight", [E]),
+    ],
+)
+def test_only_a_request_named_outright_changes_course(said: str, outright: list[Intent]) -> None:
+    assert asked_outright(said) == outright

@@ -22,7 +22,10 @@ from receptionist.agent.engines.guided.emergency import (
     plain_words,
 )
 
-__all__ = ["HEARD", "Heard", "Intent", "emergency_reason", "intents", "is_emergency", "scores"]
+__all__ = [
+    "HEARD", "Heard", "Intent", "asked_outright", "emergency_reason", "intents", "is_emergency",
+    "scores",
+]  # fmt: skip
 
 
 class Intent(enum.StrEnum):
@@ -60,7 +63,11 @@ _BODY = (
 )
 _TYPE = (
     r"(massage|remedial|consult|consultation|initial|follow up|followup|assessment|pilates"
-    r"|physio|physiotherapy|treatment|dry needling|review|check up|checkup)"
+    r"|treatment|dry needling|review|check up|checkup)"
+)
+_WEEKDAY = (
+    r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|next|this"
+    r"|later|earlier|morning|afternoon|arvo|evening)"
 )
 
 # (name, pattern over plain_words, weights). Names explain a score; patterns are whole words.
@@ -114,7 +121,7 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     (
         "instead",
         r"instead|different (day|time|date)|another (day|time|date)|(earlier|later) (time|day|one"
-        r"|slot)",
+        rf"|slot)|(how|what) about (on )?(the )?{_WEEKDAY}",
         {Intent.MOVE: 3, Intent.CANCEL: -2, Intent.BOOK: -1},
     ),
     # An answer to a read-back or an offer that asks for something else corrects that offer
@@ -122,7 +129,8 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     (
         "correction",
         r"^(yes|yeah|yep|yup|no|nah|nope|sorry|actually|oh|hmm|um|ok|okay|perfect|great|lovely)"
-        r"\b(?!.*\b(cant|wont|couldnt|my|appointment|booking)\b).*\b(instead|different|another)",
+        r"\b(?!.*\b(cant|wont|couldnt|my|appointment|booking)\b).*\b(instead|different|another"
+        r"|how about|what about)",
         {Intent.MOVE: -3},
     ),
     ("transfer my", rf"transfer {_ONE} (\w+ )?{_APPT}", {Intent.MOVE: 3, Intent.TRANSFER: -4}),
@@ -157,7 +165,8 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     (
         "book",
         r"(?<!my )(?<!the )(?<!your )(?<!a )book|book (me|in|a|an|for)|booking (a|an|in|me)"
-        r"|make an? (booking|appointment)|(new|an) (appointment|booking)|schedule (a|an|me)",
+        r"|make an? (booking|appointment)|(new|an|a) (\w+ )?(appointment|booking)"
+        r"|schedule (a|an|me)",
         {Intent.BOOK: 3},
     ),
     (
@@ -201,6 +210,12 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
         r"(call|ring|phone|contact|text) (me|us) (back)?|give (me|us) a (call|ring|bell|buzz)"
         r"|callback|get back to (me|us)|(to|can|could|please|someone|somebody) (call|ring) back",
         {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
+    ),
+    (
+        "account",
+        r"invoice|invoices|receipt|receipts|bill|billing|my account|statement|refund|overcharged"
+        r"|charged (twice|me twice|the wrong)",
+        {Intent.MESSAGE: 2},
     ),
     (
         "running late",
@@ -248,7 +263,7 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     ),
     (
         "parking",
-        r"park|parking|car park|carpark|public transport|bus|tram",
+        r"(to|i|we|can|where|you) park|parking|car park|carpark|public transport|bus|tram",
         {Intent.INFO: 3, Intent.BOOK: -2},
     ),
     (
@@ -321,6 +336,14 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
 ]  # fmt: skip
 _COMPILED = [(name, re.compile(rf"\b(?:{pattern})\b"), weights) for name, pattern, weights in _CUES]
 
+# Cues that name a request in so many words ("cancel", "move it", "put me through"), as
+# opposed to ones that suggest it ("I can't come Friday", "Thursday instead"): mid-flow, only
+# these should change what the caller is asking for.
+_OUTRIGHT = {
+    "cancel", "reschedule", "move it", "push back", "change it", "transfer my", "message",
+    "tell someone", "call me", "talk to", "put me through", "a person", "is someone there",
+}  # fmt: skip
+
 # A negation counts against a cue a few words after it, in the same clause.
 _NEGATORS = {"not", "dont", "doesnt", "didnt", "never", "without", "isnt", "arent", "wasnt"}
 _NEGATING = ("no need", "instead of", "rather not", "no longer want")
@@ -392,3 +415,15 @@ def intents(text: str) -> list[Intent]:
 
     EMERGENCY, when heard, is always first."""
     return [h.intent for h in scores(text)]
+
+
+def asked_outright(text: str) -> list[Intent]:
+    """The requests heard that the caller named in so many words, best first.
+
+    For switching request mid-flow: "I can't come in on Friday" while booking is a constraint
+    and "can we make it Thursday instead" is a correction, but "cancel it" is a cancel."""
+    return [
+        h.intent
+        for h in scores(text)
+        if h.intent is Intent.EMERGENCY or _OUTRIGHT.intersection(h.cues)
+    ]
