@@ -25,12 +25,15 @@ _CONTRACTIONS = {
     "it is": "its", "that is": "thats", "what is": "whats", "when is": "whens",
     "they are": "theyre", "going to": "gonna", "want to": "wanna",
 }  # fmt: skip
+# "OD'd" folds to "odd": read it as the word it stands for before the apostrophe goes.
+_OVERDOSED = re.compile(r"\bO\.?D\.?(?:['-]e?d|ed)\b", re.IGNORECASE)
 _CONTRACTED = re.compile(r"\b(" + "|".join(map(re.escape, _CONTRACTIONS)) + r")\b")
 
 
 def plain_words(text: str) -> str:
     """Folded words with contractions in one spelling: "I can not" -> "i cant"."""
-    folded = fold(text.replace("\u2019", "'").replace("\u2018", "'"))
+    text = _OVERDOSED.sub(" overdosed ", text.replace("\u2019", "'").replace("\u2018", "'"))
+    folded = fold(text)
     return _CONTRACTED.sub(lambda m: _CONTRACTIONS[m.group(1)], folded)
 
 
@@ -51,6 +54,7 @@ _RISKS: list[tuple[str, str]] = [
         rf"(pain|pains|tightness|pressure|crushing|squeezing) (in|on|across|around) {_WHO} chest",
     ),
     ("chest", r"(tight|heavy|crushing) chest"),
+    ("chest", rf"(clutching|holding|grabbing|gripping) {_WHO} chest"),
     ("chest", r"heart attack|cardiac arrest|heart (has )?stopped"),
     (
         "breathing",

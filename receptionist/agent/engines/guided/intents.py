@@ -171,16 +171,24 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
     ),
     (
         "come in",
-        r"(come|get|pop|squeeze|fit) (me )?in|see (a|the|one of your|someone|somebody"
-        r"|anyone) ?(physio|physios|therapist|practitioner)?|get seen",
+        r"(come|coming|get|getting|pop|popping|squeeze|fit) (me )?in|see (a|the|one of your"
+        r"|someone|somebody|anyone) ?(physio|physios|therapist|practitioner)?|get seen"
+        r"|see (?!you\b)\w+ (next|this|on|tomorrow|today|for|about|if|when|at|in)",
         {Intent.BOOK: 3},
     ),
     (
         "openings",
         r"any (openings?|availability|appointments|times|spots|slots|space|gaps|room|vacancies)"
         r"|(have|got) (anything|something|any|a spot|a slot|a time|space|room) (free|available"
-        r"|open|on)?|(anything|something|anyone|anybody) (free|available|open)",
+        r"|open|on)?|(anything|something|anyone|anybody) (free|available|open)"
+        r"|what (times|time slots|slots|days|appointments) (have you got|do you have|are)",
         {Intent.BOOK: 3},
+    ),
+    (
+        "any cancellations",
+        r"(any|anyone got|anybody got|have you got|had|get) (a |any )?cancellations?"
+        r"|cancellation list|wait ?list|waiting list",
+        {Intent.BOOK: 5, Intent.CANCEL: -4},  # outweighs the "cancel" inside it
     ),
     (
         "free on",
@@ -229,6 +237,7 @@ _CUES: list[tuple[str, str, dict[Intent, int]]] = [
         {Intent.GOODBYE: 3, Intent.BOOK: -3},
     ),
     ("talk to", r"(talk|speak|speaking|chat|talking) (to|with)", {Intent.TRANSFER: 3}),
+    ("who is this", r"who (am i|are you|is this|im) (speaking|talking)", {Intent.TRANSFER: -3}),
     (
         "put me through",
         r"put (me )?(through|thru|on) (to)?|transfer|connect me|get (hold|a hold) of"
