@@ -70,280 +70,175 @@ _WEEKDAY = (
     r"|later|earlier|morning|afternoon|arvo|evening)"
 )
 
-# (name, pattern over plain_words, weights). Names explain a score; patterns are whole words.
-_CUES: list[tuple[str, str, dict[Intent, int]]] = [
-    ("cancel", r"cancel\w*|call (it |that )?off", {Intent.CANCEL: 3, Intent.BOOK: -2}),
-    (
-        "cant make it",
+B, M, C, L, Q, T = (
+    Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST, Intent.INFO, Intent.TRANSFER,
+)  # fmt: skip
+MSG, ADV, G = Intent.MESSAGE, Intent.ADVICE, Intent.GOODBYE  # Q: a question (INFO)
+
+# (name, weights, pattern over plain_words): the name explains a score; patterns match whole
+# words. Cues for cancel, move, list, book, message, transfer, questions, advice, goodbye.
+_CUES: list[tuple[str, dict[Intent, int], str]] = [
+    ("cancel", {C: 3, B: -2}, r"cancel\w*|call (it |that )?off"),
+    ("cant make it", {C: 3, B: -2},
         r"(cant|wont|couldnt|not gonna|unable to|not able to|wont be able to|not be able to) (make"
-        r"|come|attend|get there|be there|come in|get in)",
-        {Intent.CANCEL: 3, Intent.BOOK: -2},
-    ),
-    (
-        "cant do mornings",
-        r"(cant|couldnt|wont|not) (come|make it|make|do|get in|come in)( in"
-        r"| on)?( the)? (mornings?|afternoons?|arvos?|evenings?|nights?|weekends?|before|after"
-        r"|until|till|early|late|\w+days|that early|that late)",
-        {Intent.CANCEL: -4},
-    ),
-    (
-        "not coming",
-        r"(wont|not) be coming|not coming (in|anymore|any more)?|(no longer|dont) need (it|the|my"
-        rf"|that)|(dont|wont) need (the|my|that) {_APPT}|(drop|scrap|ditch|get rid of) {_ONE}",
-        {Intent.CANCEL: 3},
-    ),
-    (
-        "cancellation policy",
-        r"cancellation (policy|fee|fees|charge)|(fee|charge|cost|penalty) (for|to|if) (i |you "
-        r"|we )?(cancel\w*|late|miss)|(how much|what) notice",
-        {Intent.INFO: 4, Intent.CANCEL: -4},
-    ),
-    ("reschedule", r"re ?schedul\w*|re ?book\w*|re ?arrange", {Intent.MOVE: 3, Intent.BOOK: -2}),
-    (
-        "move it",
-        r"(?<!cant )(?<!couldnt )(?<!hard to )(?<!able to )(move|moving|shift"
-        rf"|shifting) (?!{_BODY}){_ONE}",
-        {Intent.MOVE: 3, Intent.BOOK: -2},
-    ),
-    (
-        "push back",
-        rf"(push|pushing|bring|bringing|put) ({_ONE}( \w+){{0,3}} )?(back|forward|forwards"
-        r"|earlier|later|out)",
-        {Intent.MOVE: 3, Intent.BOOK: -2},
-    ),
-    (
-        "change it",
+        r"|come|attend|get there|be there|come in|get in)"),
+    ("cant do mornings", {C: -4},
+        r"(cant|couldnt|wont|not) (come|make it|make|do|get in|come in)( in| on)?( the)? (mornings?"
+        r"|afternoons?|arvos?|evenings?|nights?|weekends?|before|after|until|till|early|late"
+        r"|\w+days|that early|that late)"),
+    ("not coming", {C: 3},
+        r"(wont|not) be coming|not coming (in|anymore|any more)?"
+        rf"|(no longer|dont) need (it|the|my|that)|(dont|wont) need (the|my|that) {_APPT}"
+        rf"|(drop|scrap|ditch|get rid of) {_ONE}"),
+    ("cancellation policy", {Q: 4, C: -4},
+        r"cancellation (policy|fee|fees|charge)"
+        r"|(fee|charge|cost|penalty) (for|to|if) (i |you |we )?(cancel\w*|late|miss)"
+        r"|(how much|what) notice"),
+    ("reschedule", {M: 3, B: -2}, r"re ?schedul\w*|re ?book\w*|re ?arrange"),
+    ("move it", {M: 3, B: -2},
+        r"(?<!cant )(?<!couldnt )(?<!hard to )(?<!able to )(move|moving|shift|shifting)"
+        rf" (?!{_BODY}){_ONE}"),
+    ("push back", {M: 3, B: -2},
+        rf"(push|pushing|bring|bringing|put) ({_ONE}( \w+){{0,3}} )?(back|forward|forwards|earlier"
+        r"|later|out)"),
+    ("change it", {M: 3, B: -2},
         rf"(change|changing|swap|swapping|switch|switching) ({_ONE}|the time|the day|times|days|to"
-        r"|one|over)",
-        {Intent.MOVE: 3, Intent.BOOK: -2},
-    ),
-    ("change", r"change|changing|swap|switch", {Intent.MOVE: 1}),
-    (
-        "instead",
-        r"instead|different (day|time|date)|another (day|time|date)|(earlier|later) (time|day|one"
-        rf"|slot)|(how|what) about (on )?(the )?{_WEEKDAY}",
-        {Intent.MOVE: 3, Intent.CANCEL: -2, Intent.BOOK: -1},
-    ),
+        r"|one|over)"),
+    ("change", {M: 1}, r"change|changing|swap|switch"),
+    ("instead", {M: 3, C: -2, B: -1},
+        r"instead|different (day|time|date)|another (day|time|date)"
+        rf"|(earlier|later) (time|day|one|slot)|(how|what) about (on )?(the )?{_WEEKDAY}"),
     # An answer to a read-back or an offer that asks for something else corrects that offer
     # ("no, can we make it Thursday instead"): not a new request to move an appointment.
-    (
-        "correction",
-        r"^(yes|yeah|yep|yup|no|nah|nope|sorry|actually|oh|hmm|um|ok|okay|perfect|great|lovely)"
-        r"\b(?!.*\b(cant|wont|couldnt|my|appointment|booking)\b).*\b(instead|different|another"
-        r"|how about|what about)",
-        {Intent.MOVE: -3},
-    ),
-    ("transfer my", rf"transfer {_ONE} (\w+ )?{_APPT}", {Intent.MOVE: 3, Intent.TRANSFER: -4}),
-    (
-        "my details",
+    ("correction", {M: -3},
+        r"^(yes|yeah|yep|yup|no|nah|nope|sorry|actually|oh|hmm|um|ok|okay|perfect|great"
+        r"|lovely)\b(?!.*\b(cant|wont|couldnt|my|appointment|booking)\b).*\b(instead|different"
+        r"|another|how about|what about)"),
+    ("transfer my", {M: 3, T: -4}, rf"transfer {_ONE} (\w+ )?{_APPT}"),
+    ("my details", {MSG: 3, M: -4, Q: -3},
         r"(change|update|changing|updating) (my|our) (address|phone|number|email|details|name"
-        r"|mobile)",
-        {Intent.MESSAGE: 3, Intent.MOVE: -4, Intent.INFO: -3},
-    ),
-    (
-        "when is my",
-        r"(whens|when|what time|what day|what date|which day) (is|are)? ?(my|our) (next "
-        rf"|upcoming )?({_APPT}|{_TYPE})",
-        {Intent.LIST: 3, Intent.BOOK: -3},
-    ),
-    (
-        "got booked",
-        r"what (have|do) (i|we) (got|have) (booked|on|coming|scheduled)|what (ive|im) got (booked"
-        r"|on)|(when|what time) am i (in|booked|seeing|coming|due|on)|am i (booked|still booked"
-        r"|in) (in |on |for )",
-        {Intent.LIST: 3, Intent.BOOK: -2},
-    ),
-    (
-        "do i have",
-        rf"(do|have) (i|we) (have|got) (an|any|a|my) (\w+ )?{_APPT}|(do|have) (i|we) (got"
-        r"|have) (anything|something) (booked|on|coming|scheduled|in)|what (appointments|bookings"
-        r"|sessions) (do|have) (i|we)|(check|confirm|remind me of|tell me) (my|our"
-        rf"|when my) {_APPT}|(my|our) (next|upcoming|future) {_APPT}",
-        {Intent.LIST: 3, Intent.BOOK: -3},
-    ),
-    ("booked", rf"booked|my {_APPT}", {Intent.LIST: 1}),
-    (
-        "book",
+        r"|mobile)"),
+    ("when is my", {L: 3, B: -3},
+        r"(whens|when|what time|what day|what date|which day) (is|are)? ?(my|our) (next |upcoming"
+        rf" )?({_APPT}|{_TYPE})"),
+    ("got booked", {L: 3, B: -2},
+        r"what (have|do) (i|we) (got|have) (booked|on|coming|scheduled)"
+        r"|what (ive|im) got (booked|on)|(when|what time) am i (in|booked|seeing|coming|due|on)"
+        r"|am i (booked|still booked|in) (in |on |for )"),
+    ("do i have", {L: 3, B: -3},
+        rf"(do|have) (i|we) (have|got) (an|any|a|my) (\w+ )?{_APPT}"
+        r"|(do|have) (i|we) (got|have) (anything|something) (booked|on|coming|scheduled|in)"
+        r"|what (appointments|bookings|sessions) (do|have) (i|we)"
+        rf"|(check|confirm|remind me of|tell me) (my|our|when my) {_APPT}"
+        rf"|(my|our) (next|upcoming|future) {_APPT}"),
+    ("booked", {L: 1}, rf"booked|my {_APPT}"),
+    ("book", {B: 3},
         r"(?<!my )(?<!the )(?<!your )(?<!a )book|book (me|in|a|an|for)|booking (a|an|in|me)"
-        r"|make an? (booking|appointment)|(new|an|a) (\w+ )?(appointment|booking)"
-        r"|schedule (a|an|me)",
-        {Intent.BOOK: 3},
-    ),
-    (
-        "come in",
-        r"(come|coming|get|getting|pop|popping|squeeze|fit) (me )?in|see (a|the|one of your"
-        r"|someone|somebody|anyone) ?(physio|physios|therapist|practitioner)?|get seen"
-        r"|see (?!you\b)\w+ (next|this|on|tomorrow|today|for|about|if|when|at|in)",
-        {Intent.BOOK: 3},
-    ),
-    (
-        "openings",
+        r"|make an? (booking|appointment)|(new|an|a) (\w+ )?(appointment|booking)|schedule (a|an"
+        r"|me)"),
+    ("come in", {B: 3},
+        r"(come|coming|get|getting|pop|popping|squeeze|fit) (me )?in"
+        r"|see (a|the|one of your|someone|somebody|anyone) ?(physio|physios|therapist"
+        r"|practitioner)?"
+        r"|get seen|see (?!you\b)\w+ (next|this|on|tomorrow|today|for|about|if|when|at|in)"),
+    ("openings", {B: 3},
         r"any (openings?|availability|appointments|times|spots|slots|space|gaps|room|vacancies)"
-        r"|(have|got) (anything|something|any|a spot|a slot|a time|space|room) (free|available"
-        r"|open|on)?|(anything|something|anyone|anybody) (free|available|open)"
-        r"|what (times|time slots|slots|days|appointments) (have you got|do you have|are)",
-        {Intent.BOOK: 3},
-    ),
-    (
-        "any cancellations",
+        r"|(have|got) (anything|something|any|a spot|a slot|a time|space|room) (free|available|open"
+        r"|on)?"
+        r"|(anything|something|anyone|anybody) (free|available|open)"
+        r"|what (times|time slots|slots|days|appointments) (have you got|do you have|are)"),
+    ("any cancellations", {B: 5, C: -4},
         r"(any|anyone got|anybody got|have you got|had|get) (a |any )?cancellations?"
-        r"|cancellation list|wait ?list|waiting list",
-        {Intent.BOOK: 5, Intent.CANCEL: -4},  # outweighs the "cancel" inside it
-    ),
-    (
-        "free on",
-        rf"(is|are) \w+ (free|available|working|on) {_DAY}|(free|available) {_DAY}|availab\w*",
-        {Intent.BOOK: 3},
-    ),
-    ("kind", rf"{_TYPE}", {Intent.BOOK: 2}),
-    (
-        "want",
-        r"id like|i want|i need|wanna|can i (get|have)|could i (get|have)|after|looking for",
-        {Intent.BOOK: 1},
-    ),
-    (
-        "message",
-        r"message|voicemail|pass (it|that|this|a message|something|them|him|her)? ?on|pass (it"
-        r"|that|this|a message|something) (to|along)",
-        {Intent.MESSAGE: 3, Intent.TRANSFER: -2},
-    ),
-    (
-        "tell someone",
-        r"(tell|let) (?!me\b)(?!us\b)\w+( \w+)? (know|that|ill|im|i|we|my|she|he|its)|(can|could"
-        r"|would) you (tell|let) (?!me\b)\w+",
-        {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
-    ),
-    (
-        "call me",
+        r"|cancellation list|wait ?list|waiting list"),
+    ("free on", {B: 3},
+        rf"(is|are) \w+ (free|available|working|on) {_DAY}|(free|available) {_DAY}|availab\w*"),
+    ("kind", {B: 2}, rf"{_TYPE}"),
+    ("want", {B: 1},
+        r"id like|i want|i need|wanna|can i (get|have)|could i (get|have)|after|looking for"),
+    ("message", {MSG: 3, T: -2},
+        r"message|voicemail|pass (it|that|this|a message|something|them|him|her)? ?on"
+        r"|pass (it|that|this|a message|something) (to|along)"),
+    ("tell someone", {MSG: 3, T: -2, B: -2},
+        r"(tell|let) (?!me\b)(?!us\b)\w+( \w+)? (know|that|ill|im|i|we|my|she|he|its)"
+        r"|(can|could|would) you (tell|let) (?!me\b)\w+"),
+    ("call me", {MSG: 3, T: -2, B: -2},
         r"(call|ring|phone|contact|text) (me|us) (back)?|give (me|us) a (call|ring|bell|buzz)"
-        r"|callback|get back to (me|us)|(to|can|could|please|someone|somebody) (call|ring) back",
-        {Intent.MESSAGE: 3, Intent.TRANSFER: -2, Intent.BOOK: -2},
-    ),
-    (
-        "account",
+        r"|callback|get back to (me|us)|(to|can|could|please|someone|somebody) (call|ring) back"),
+    ("account", {MSG: 2},
         r"invoice|invoices|receipt|receipts|bill|billing|my account|statement|refund|overcharged"
-        r"|charged (twice|me twice|the wrong)",
-        {Intent.MESSAGE: 2},
-    ),
-    (
-        "running late",
-        r"(running|be|gonna be|going to be|a bit|bit) (late|behind)|stuck in traffic",
-        {Intent.MESSAGE: 3},
-    ),
-    (
-        "ill call back",
+        r"|charged (twice|me twice|the wrong)"),
+    ("running late", {MSG: 3},
+        r"(running|be|gonna be|going to be|a bit|bit) (late|behind)|stuck in traffic"),
+    ("ill call back", {G: 3, B: -3},
         r"(ill|we ll|i ll|ill just|i might) (call|ring|try|phone) (back|again|later|another time"
-        r"|tomorrow)|(ill|ill just) (book|do it) (online|later)",
-        {Intent.GOODBYE: 3, Intent.BOOK: -3},
-    ),
-    ("talk to", r"(talk|speak|speaking|chat|talking) (to|with)", {Intent.TRANSFER: 3}),
-    ("who is this", r"who (am i|are you|is this|im) (speaking|talking)", {Intent.TRANSFER: -3}),
-    (
-        "put me through",
+        r"|tomorrow)"
+        r"|(ill|ill just) (book|do it) (online|later)"),
+    ("talk to", {T: 3}, r"(talk|speak|speaking|chat|talking) (to|with)"),
+    ("who is this", {T: -3}, r"who (am i|are you|is this|im) (speaking|talking)"),
+    ("put me through", {T: 3},
         r"put (me )?(through|thru|on) (to)?|transfer|connect me|get (hold|a hold) of"
-        r"|get me through",
-        {Intent.TRANSFER: 3},
-    ),
-    (
-        "a person",
-        r"(a|an) (real|actual|live|proper) (person|human|receptionist)|(a|an|the) (human|person"
-        r"|operator|receptionist|manager|agent)|someone real|are you (a )?(robot|bot|machine"
-        r"|computer|real|ai)",
-        {Intent.TRANSFER: 2},
-    ),
-    (
-        "is someone there",
+        r"|get me through"),
+    ("a person", {T: 2},
+        r"(a|an) (real|actual|live|proper) (person|human|receptionist)"
+        r"|(a|an|the) (human|person|operator|receptionist|manager|agent)|someone real"
+        r"|are you (a )?(robot|bot|machine|computer|real|ai)"),
+    ("is someone there", {T: 3},
         r"(is|are) (?!there\b|it\b|this\b|that\b|you\b|parking\b)(dr |doctor )?\w+ (there|around"
-        r"|about|in today|in at the moment|at work|in the clinic today|in)$",
-        {Intent.TRANSFER: 3},
-    ),
-    ("front desk", r"front desk|reception|staff|the team|someone|somebody", {Intent.TRANSFER: 1}),
-    (
-        "hours",
+        r"|about|in today|in at the moment|at work|in the clinic today|in)$"),
+    ("front desk", {T: 1}, r"front desk|reception|staff|the team|someone|somebody"),
+    ("hours", {Q: 3, B: -2},
         r"hours|opening (hours|times)|(?<!anything )(?<!something )(?<!any )open|close|closes"
-        r"|closing|closed|shut|what time do you|public holiday",
-        {Intent.INFO: 3, Intent.BOOK: -2},
-    ),
-    (
-        "where",
+        r"|closing|closed|shut|what time do you|public holiday"),
+    ("where", {Q: 3, B: -2},
         r"address|where (are|is|abouts|do)|located|(which|what|your) locations?|directions"
-        r"|how do i (get|find)|which street|whereabouts",
-        {Intent.INFO: 3, Intent.BOOK: -2},
-    ),
-    (
-        "parking",
-        r"(to|i|we|can|where|you) park|parking|car park|carpark|public transport|bus|tram",
-        {Intent.INFO: 3, Intent.BOOK: -2},
-    ),
-    (
-        "price",
+        r"|how do i (get|find)|which street|whereabouts"),
+    ("parking", {Q: 3, B: -2},
+        r"(to|i|we|can|where|you) park|parking|car park|carpark|public transport|bus|tram"),
+    ("price", {Q: 3, B: -3},
         r"price|prices|pricing|cost|costs|how much|fee|fees|charge|rates|expensive|gap"
-        r"|out of pocket",
-        {Intent.INFO: 3, Intent.BOOK: -3},
-    ),
-    (
-        "health fund",
+        r"|out of pocket"),
+    ("health fund", {Q: 3, B: -2},
         r"health fund|private health|insurance|insurer|medicare|hicaps|rebate|bulk bill\w*|claim"
-        r"|dva|workcover|work cover|ndis|care plan|epc|referral|bupa|medibank|hcf|nib|ahm",
-        {Intent.INFO: 3, Intent.BOOK: -2},
-    ),
-    (
-        "what to bring",
+        r"|dva"
+        r"|workcover|work cover|ndis|care plan|epc|referral|bupa|medibank|hcf|nib|ahm"),
+    ("what to bring", {Q: 4, ADV: -3, B: -2},
         r"what (should|do|shall) (i|we) (wear|bring)|(need to|have to|should i) (wear|bring)"
         r"|how long (is|does|do) (a|an|the|your|my)? ?(\w+ )?(appointment|session|massage|consult"
-        r"|consultation|initial|follow up|assessment|treatment|it go for|it take)|do you (do|offer"
-        r"|treat|take|accept|have)( \w+)? (\w+ )?(physio|pilates|massage|needling|cards|eftpos"
-        r"|afterpay|payment|ramps|wheelchair|parking)|wheelchair|accessible|payment|pay (by|with"
-        r"|on)|eftpos|afterpay|phone number|email|website",
-        {Intent.INFO: 4, Intent.ADVICE: -3, Intent.BOOK: -2},
-    ),
-    ("do you do", r"do you (do|offer|treat|take|accept|see)", {Intent.INFO: 2}),
-    (
-        "should i",
-        r"should (i|we|he|she) (?!book|come|bring|wear|park|cancel|move|see|call)\w+|is (it|this"
-        r"|that) (broken|fractured|torn|serious|normal|bad|ok to|safe)|ice or heat|heat or ice"
-        r"|what exercises|which exercises|painkillers?|panadol|nurofen|ibuprofen|voltaren"
-        r"|diagnos\w*|what (do you think|could) it (is|be)|do i need (an |a )?(x ?ray|scan|mri"
-        r"|surgery|operation)|how (do|can|should) i (treat|fix|help)|what can i (do|take) (for"
-        r"|about)|(can|should) i (still )?(run|train|play|exercise|go to the gym|work out|stretch)"
-        r"|is it (ok|okay|safe) to",
-        {Intent.ADVICE: 3},
-    ),
-    (
-        "bye",
-        r"bye|goodbye|bye bye|see ya|see you|catch ya|hooroo|ta ta|have a good (day|one|arvo"
-        r"|afternoon|night)",
-        {Intent.GOODBYE: 3},
-    ),
-    (
-        "thats all",
+        r"|consultation|initial|follow up|assessment|treatment|it go for|it take)"
+        r"|do you (do|offer|treat|take|accept|have)( \w+)? (\w+ )?(physio|pilates|massage|needling"
+        r"|cards|eftpos|afterpay|payment|ramps|wheelchair|parking)"
+        r"|wheelchair|accessible|payment|pay (by|with|on)|eftpos|afterpay|phone number|email"
+        r"|website"),
+    ("do you do", {Q: 2}, r"do you (do|offer|treat|take|accept|see)"),
+    ("should i", {ADV: 3},
+        r"should (i|we|he|she) (?!book|come|bring|wear|park|cancel|move|see|call)\w+"
+        r"|is (it|this|that) (broken|fractured|torn|serious|normal|bad|ok to|safe)|ice or heat"
+        r"|heat or ice|what exercises|which exercises|painkillers?|panadol|nurofen|ibuprofen"
+        r"|voltaren|diagnos\w*|what (do you think|could) it (is|be)"
+        r"|do i need (an |a )?(x ?ray|scan|mri|surgery|operation)"
+        r"|how (do|can|should) i (treat|fix|help)|what can i (do|take) (for|about)"
+        r"|(can|should) i (still )?(run|train|play|exercise|go to the gym|work out|stretch)"
+        r"|is it (ok|okay|safe) to"),
+    ("bye", {G: 3},
+        r"bye|goodbye|bye bye|see ya|see you|catch ya|hooroo|ta ta"
+        r"|have a good (day|one|arvo|afternoon|night)"),
+    ("thats all", {G: 3},
         r"thats (all|everything|me|about it|all for now)|that will be all|thatll be all"
-        r"|nothing else|thats (it|fine) (thanks|thank you|cheers|mate|bye)|(no|nah|nope) (thanks"
-        r"|thank you|all good|im good|im right|im fine|im all good|im done|nothing|thats all"
-        r"|thats it|thats everything|thats me)",
-        {Intent.GOODBYE: 3},
-    ),
-    (
-        "all good",
+        r"|nothing else"
+        r"|thats (it|fine) (thanks|thank you|cheers|mate|bye)"
+        r"|(no|nah|nope) (thanks|thank you|all good|im good|im right|im fine|im all good|im done"
+        r"|nothing|thats all|thats it|thats everything|thats me)"),
+    ("all good", {G: 3},
         r"(im|were|all) (good|fine|right|done|sorted|set) (thanks|thank you|cheers|mate|now)"
-        r"|all good|no worries thanks|hang up|hanging up|(gotta|got to|have to|need to) go",
-        {Intent.GOODBYE: 3},
-    ),
-    ("never mind", r"never mind|forget it|dont worry about it", {Intent.GOODBYE: 2}),
-    (
-        "thats it",
-        r"^(no |nah |nope )?(thats it|nothing)( thanks| thank you| cheers)?$",
-        {Intent.GOODBYE: 2},
-    ),
-    (
-        "yes thats it",
+        r"|all good|no worries thanks|hang up|hanging up|(gotta|got to|have to|need to) go"),
+    ("never mind", {G: 2}, r"never mind|forget it|dont worry about it"),
+    ("thats it", {G: 2}, r"^(no |nah |nope )?(thats it|nothing)( thanks| thank you| cheers)?$"),
+    ("yes thats it", {G: -3},
         r"(yes|yep|yeah|yup|sure|correct|right) (all good|thats (it|right|fine|the one|correct"
-        r"|perfect))",
-        {Intent.GOODBYE: -3},
-    ),
-    ("thanks", r"thanks|thank you|cheers|ta", {Intent.GOODBYE: 1}),
+        r"|perfect))"),
+    ("thanks", {G: 1}, r"thanks|thank you|cheers|ta"),
 ]  # fmt: skip
-_COMPILED = [(name, re.compile(rf"\b(?:{pattern})\b"), weights) for name, pattern, weights in _CUES]
+_COMPILED = [(name, re.compile(rf"\b(?:{pattern})\b"), weights) for name, weights, pattern in _CUES]
 
 # Cues that name a request in so many words ("cancel", "move it", "put me through"), as
 # opposed to ones that suggest it ("I can't come Friday", "Thursday instead"): mid-flow, only
