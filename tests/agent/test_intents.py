@@ -184,7 +184,6 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("What's your cancellation policy?", Q, (C,)),
     ("Is there a fee if I cancel late?", Q, (C,)),
     ("What's the gap with Bupa?", Q, ()),
-    ("Do you bulk bill?", Q, ()),
     ("Can I pay with afterpay?", Q, ()),
     ("Before I pick, is there any parking out there?", Q, (B,)),
     ("How much is a follow-up these days?", Q, (B,)),
@@ -286,6 +285,8 @@ CALLERS: list[tuple[str, Intent, tuple[Intent, ...]]] = [
     ("Righto, thanks, see ya", G, ()),
     ("That's me, thanks love", G, ()),
     ("All sorted, thanks mate", G, ()),
+    ("Do you bulk bill?", Q, (MSG,)),
+    ("Can I pay by bank transfer?", Q, (T,)),
 ]
 
 # Words that ask for nothing: answers inside a flow, fillers, noise.

@@ -165,7 +165,8 @@ _CUES: list[tuple[str, dict[Intent, int], str]] = [
         r"(call|ring|phone|contact|text) (me|us) (back)?|give (me|us) a (call|ring|bell|buzz)"
         r"|callback|get back to (me|us)|(to|can|could|please|someone|somebody) (call|ring) back"),
     ("account", {MSG: 2},
-        r"invoice|invoices|receipt|receipts|bill|billing|my account|statement|refund|overcharged"
+        r"invoice|invoices|receipt|receipts|(?<!bulk )bill|billing|my account|statement|refund"
+        r"|overcharged"
         r"|charged (twice|me twice|the wrong)"),
     ("running late", {MSG: 3},
         r"(running|be|gonna be|going to be|a bit|bit) (late|behind)|stuck in traffic"),
@@ -176,7 +177,7 @@ _CUES: list[tuple[str, dict[Intent, int], str]] = [
     ("talk to", {T: 3}, r"(talk|speak|speaking|chat|talking) (to|with)"),
     ("who is this", {T: -3}, r"who (am i|are you|is this|im) (speaking|talking)"),
     ("put me through", {T: 3},
-        r"put (me )?(through|thru|on) (to)?|transfer|connect me|get (hold|a hold) of"
+        r"put (me )?(through|thru|on) (to)?|(?<!bank )transfer|connect me|get (hold|a hold) of"
         r"|get me through"),
     ("a person", {T: 2},
         r"(a|an) (real|actual|live|proper) (person|human|receptionist)"
