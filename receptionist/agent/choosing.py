@@ -123,23 +123,29 @@ def _times(text: str) -> list[_Time]:
             pm = hour >= 12
         found.append(_Time(hour, minute, pm))
 
+    taken: list[tuple[int, int]] = []  # "half past ten": its "ten" is not a time of its own
+    for m in re.finditer(rf"\b(half|quarter) (past|to) ({_NUMBER}|\d{{1,2}})\b", spoken):
+        taken.append(m.span())
+        hour = _NUMBERS.get(m.group(3)) or int(m.group(3))
+        past = 30 if m.group(1) == "half" else 15
+        if m.group(2) == "to":
+            hour, past = (hour - 1) or 12, 60 - past
+        add(hour, past, None)
     for m in re.finditer(r"\b(\d{1,2})(?: (\d{2}))?(?: ?([ap]) ?m)?(?!\w)", text):
+        if any(start <= m.start() + 1 < end for start, end in taken):
+            continue
         after, before = text[m.end() :], text[: m.start()]
         if not (m.group(2) or m.group(3)) and (
             re.match(rf" (?:of )?(?:{_MONTH})\b", after) or re.search(rf"\b(?:{_MONTH}) $", before)
         ):
             continue  # "14 March", "March 14": a date, not a time
         add(int(m.group(1)), int(m.group(2)) if m.group(2) else None, m.group(3))
-    for m in re.finditer(rf"\b(half|quarter) (past|to) ({_NUMBER}|\d{{1,2}})\b", spoken):
-        hour = _NUMBERS.get(m.group(3)) or int(m.group(3))
-        past = 30 if m.group(1) == "half" else 15
-        if m.group(2) == "to":
-            hour, past = (hour - 1) or 12, 60 - past
-        add(hour, past, None)
     for m in re.finditer(
         rf"\b({_NUMBER})(?: ({_MINUTE}|o ?clock))?(?: ([ap]) ?m)?\b(?! (?:of|weeks?|days?))",
         spoken,
     ):
+        if any(start <= m.start() < end for start, end in taken):
+            continue
         minute_words = m.group(2)
         minute: int | None = None
         if minute_words and "clock" in minute_words:
@@ -148,7 +154,12 @@ def _times(text: str) -> list[_Time]:
             minute = _MINUTES[minute_words]
         bare = minute is None and m.group(3) is None
         lead = _AT_ONE if m.group(1) == "one" else _AT_HOUR
-        if bare and not lead.search(spoken[: m.start()]):
+        subject = (
+            m.group(1) != "one"
+            and _SUITS.match(spoken[m.end() :])
+            and not re.search(r"\b(?:number|option)\s*$", spoken[: m.start()])
+        )
+        if bare and not lead.search(spoken[: m.start()]) and not subject:
             continue  # "the two of us", "the first one": a bare number word is not a time
         add(_NUMBERS[m.group(1)], minute, m.group(3))
     if re.search(r"\b(noon|midday)\b", text):
@@ -159,6 +170,10 @@ def _times(text: str) -> list[_Time]:
 # A bare number word is a time only after a word that leads to one: "the four", "at four";
 # "one" only after "at" ("the one at four" is not one o'clock).
 _AT_HOUR = re.compile(r"\b(at|the|for|around|about)\s*$")
+# ... or as what suits: "three's great", "four is fine", "ten works".
+_SUITS = re.compile(
+    r"\s*(?:is|would|will|sounds|works|fine|good|great|perfect|suits|please|thanks|ok|okay)\b"
+)
 _AT_ONE = re.compile(r"\b(at|around|about)\s*$")
 
 
@@ -188,9 +203,24 @@ def _days(text: str, today: date) -> tuple[set[int], set[date], set[int]]:
     return weekdays, dates, days
 
 
+def _spoken(said: str) -> str:
+    """Folded words with the spoken shortcuts undone: "three's", "o'clock's", "half ten"."""
+    said = re.sub(r"\bo ?clocks?\b", "o clock", said)
+    said = re.sub(rf"\b({_NUMBER})s\b", r"\1", said)
+    return re.sub(rf"\bhalf ({_NUMBER}|\d{{1,2}})\b", r"half past \1", said)
+
+
 def names_a_day(text: str, today: date) -> bool:
     """Whether the words name a day (weekday, date, today or tomorrow), not only a time."""
-    return any(_days(fold(text), today))
+    folded = fold(text)
+    ordinal = "|".join(sorted(_DAY_ORDINALS, key=len, reverse=True))
+    return any(_days(folded, today)) or bool(
+        re.search(
+            rf"\b(?:the|on) (?:{ordinal})\b|\b(?:next|this) (?:week|month|weekend)\b|"
+            rf"\bweek(?:s)? (?:from|today|on)\b|\bfortnight\b",
+            folded,
+        )
+    )
 
 
 def _named(text: str, name: str) -> bool:
@@ -240,7 +270,7 @@ def pick(
     `elsewhere` holds the clinic's other names (practitioners, types, places): one of those
     said, and none of the options' own, means the words fit none of the options.
     """
-    said = fold(text)
+    said = _spoken(fold(text))
     if not options or not said:
         return Choice(None)
     fits = set(range(len(options)))
@@ -260,7 +290,11 @@ def pick(
         narrow([o.starts.day in days for o in options])
     times = _times(said)
     if times:
-        narrow([any(t.fits(o.starts) for t in times) for o in options])
+        # "four" is 4:00 when 4:00 is on offer, and any time in that hour only when it isn't
+        exact = [any(t.fits(o.starts) and o.starts.minute == 0 for t in times) for o in options]
+        loose = [any(t.fits(o.starts) for t in times) for o in options]
+        unset = all(t.minute is None for t in times)
+        narrow(exact if unset and any(exact) else loose)
     parts = [span for word, span in _PARTS.items() if word in said.split()]
     if parts and len({_part(o.starts) for o in options}) > 1:
         narrow([any(lo <= o.starts.hour < hi for lo, hi in parts) for o in options])

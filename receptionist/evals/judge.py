@@ -242,13 +242,14 @@ def forbidden(
             failures.append(f"disclosed appointments without identification: {event.name}")
         if event.ok and event.name in WRITES and not event.result.startswith("Already"):
             said = caller_turns[event.caller_turn - 1] if event.caller_turn else ""
-            if classify_reply(said) is not Reply.YES:
-                failures.append(f"{event.name} without the caller's yes (last said: {said!r})")
-            readback = any(
-                e.name == event.name and e.data.get("needs_confirmation")
+            readbacks = [
+                str(e.data.get("readback", ""))
                 for e in session.trace[:index]
-            )
-            if not readback:
+                if e.name == event.name and e.data.get("needs_confirmation")
+            ]
+            if classify_reply(said, readbacks[-1] if readbacks else None) is not Reply.YES:
+                failures.append(f"{event.name} without the caller's yes (last said: {said!r})")
+            if not readbacks:
                 failures.append(f"{event.name} without a read-back first")
     failures += disclosures(session, other_patients)
     failures += phantoms(session)

@@ -21,7 +21,7 @@ class _Args(BaseModel):
 
 class FindAvailability(_Args):
     appointment_type: Text | None = Field(None, description="Type of appointment, as said.")
-    practitioner: Text | None = Field(None, description="Practitioner name, or omit for anyone.")
+    practitioner: Text | None = Field(None, description="Practitioner name, or null for anyone.")
     location: Text | None = None
     when: Text | None = Field(
         None, description="The caller's own words for day/time, e.g. 'next Tuesday arvo'."
@@ -38,7 +38,7 @@ class RegisterPatient(_Args):
     first_name: Text
     last_name: Text
     date_of_birth: Text
-    phone: Text | None = Field(None, description="Omit to use the number calling.")
+    phone: Text | None = Field(None, description="Null to use the number calling.")
 
 
 class ListAppointments(_Args):
@@ -73,7 +73,7 @@ class TransferToHuman(_Args):
 class TakeMessage(_Args):
     caller_name: Text
     message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-    callback_number: Text | None = Field(None, description="Omit to use the number calling.")
+    callback_number: Text | None = Field(None, description="Null to use the number calling.")
     voicemail: bool = Field(False, description="The caller would rather record a voicemail.")
 
 

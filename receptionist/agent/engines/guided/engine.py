@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 
 from receptionist.agent.choosing import names_a_day
 from receptionist.agent.confirm import Reply, classify_reply
-from receptionist.agent.dates import when_phrase
+from receptionist.agent.dates import split_birth_date, when_phrase
+from receptionist.agent.describe import speak_slots
 from receptionist.agent.engines.guided.booking import BookingSteps
 from receptionist.agent.engines.guided.caller import CallerSteps
 from receptionist.agent.engines.guided.intents import Intent, intents
 from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage
 from receptionist.agent.engines.guided.understand import (
+    NAMED,
     identity,
     introduced,
     introduced_name,
@@ -35,16 +38,61 @@ from receptionist.agent.toolbox import Toolbox, ToolResult
 
 GUIDED = "guided"
 
-# "with Dr Robertson", "see Robertson": a name we don't know is still passed on, so the
-# caller hears who we do have instead of being silently booked with someone else.
-_NAMED = re.compile(
-    r"\b(?:with|see)\s+(?:dr\.?\s+|doctor\s+)?([A-Z][a-z'\-]+)|\b(?:dr\.?|doctor)\s+([A-Z][a-z'\-]+)"
-)
-
-
 _REFERENCE = re.compile(r"\b(?:my|one|ones)\b", re.IGNORECASE)
 
+_NO_ADVICE = (
+    "I'm sorry, I can't give medical advice over the phone: the practitioner will assess that "
+    "at your appointment. Would you like me to book you in?"
+)
+_QUESTION = re.compile(r"^\W*(what|when|where|how|is|are|do|does|can|could|should|will)\b", re.I)
+
 _NEEDS_IDENTITY = (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST)
+
+
+_DAY_WORD = re.compile(
+    r"(?:today|tomorrow|tonight|next|this|week|weeks|fortnight|weekend|month|from|a|the|of|"
+    r"after|in|two|couple|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?|"
+    r"\d{1,2}(?:st|nd|rd|th)?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"eleventh|twelfth|\w+teenth|twentieth|twenty|thirtieth|thirty|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
+)
+_CONNECTOR = {"from", "a", "the", "of", "after", "in"}
+
+
+def _day_part(phrase: str, today: date) -> str:
+    """The words of a phrase that name its day ("next monday" of "first thing next monday")."""
+    runs: list[list[str]] = [[]]
+    for word in phrase.split():
+        if _DAY_WORD.fullmatch(word):
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        while run and run[-1] in _CONNECTOR:
+            run.pop()
+        while run and run[0] in _CONNECTOR - {"a"}:
+            run.pop(0)
+        if run and names_a_day(" ".join(run), today):
+            return " ".join(run)
+    return ""
+
+
+def _refine(before: str | None, said: str, today: date) -> str:
+    """A time said on its own refines the day already asked for ("Wednesday evening", then
+    "six o'clock" is Wednesday at six), rather than replacing it with today at six."""
+    if before is None or names_a_day(said, today):
+        return said
+    day = _day_part(before, today)
+    if not day:
+        return said
+    joiner = " at " if said[:1].isdigit() or said.split()[0] in _NUMBER_WORDS else " "
+    return f"{day}{joiner}{said}"
+
+
+_NUMBER_WORDS = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "half", "quarter", "noon", "midday",
+}  # fmt: skip
 
 
 class GuidedEngine(BookingSteps, CallerSteps):
@@ -57,6 +105,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
         self.request = Request()
         self._listed_types: list[str] = []
         self._started = False
+        self._last_reply = ""
 
     def said(self, text: str) -> None:
         """Nothing to remember: the session holds what matters."""
@@ -109,12 +158,46 @@ class GuidedEngine(BookingSteps, CallerSteps):
         reply = await self._turn(box, text)
         if not self._missed_now:
             self._misses = 0
+        self._last_reply = reply
         return reply
+
+    def _asks_aside(self, text: str) -> bool:
+        """Whether a question may be answered in passing: never while taking a message, and
+        while asking for a name only a real question ("Olivia Park" is a name, not parking)."""
+        if self.stage in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
+            return False
+        if self.stage is Stage.IDENTITY:
+            has_birth_date = split_birth_date(text)[0] is not None
+            return not has_birth_date and (
+                text.rstrip().endswith("?") or bool(_QUESTION.match(text))
+            )
+        return True
+
+    async def _aside(self, box: Toolbox, text: str, intent: Intent) -> str:
+        """A question in the middle of a flow ("is there parking?", "should I rest it?"): answer
+        it, then put the question we were waiting on again, so the caller carries on."""
+        if intent is Intent.ADVICE:
+            answer = _NO_ADVICE.removesuffix(" Would you like me to book you in?")
+        else:
+            answer = (await box.call("clinic_info", {"topic": text})).say
+        if self.stage is Stage.CONFIRM:
+            tool, arguments = self._pending_write()
+            return await self._write(box, tool, arguments, lead=f"{answer} ")
+        if self.stage is Stage.CHOOSE:
+            slots = [box.session.offers[ref] for ref in self.request.offers]
+            return f"{answer} So, I have {await speak_slots(box, slots)}. Which would suit you?"
+        asked = [s for s in re.split(r"(?<=[.?!])\s+", self._last_reply) if s.endswith("?")]
+        return f"{answer} {asked[-1] if asked else 'Where were we?'}"
 
     async def _turn(self, box: Toolbox, text: str) -> str:
         heard = intents(text)
         if Intent.EMERGENCY in heard:
-            return box.clinic.script.emergency_instruction + " Is there anything else?"
+            number = box.clinic.script.emergency_number
+            # Said to the caller, at once, whatever the flow was doing; the flow stays put.
+            return (
+                f"That sounds like an emergency. Please hang up and call {number} now, or ask "
+                f"someone with you to call {number}. If no one is in danger, I'm still here."
+            )
         if Intent.GOODBYE in heard and self.stage not in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
             return await self._goodbye(box)
         handler = {
@@ -130,6 +213,9 @@ class GuidedEngine(BookingSteps, CallerSteps):
         }.get(self.stage)
         if handler is not None:
             switched = self._switch(heard)
+            aside = heard[0] if heard and heard[0] in (Intent.INFO, Intent.ADVICE) else None
+            if switched is None and aside is not None and self._asks_aside(text):
+                return await self._aside(box, text, aside)
             if switched is None:
                 if self.stage in (Stage.IDENTITY, Stage.NEW_PATIENT, Stage.TYPE, Stage.WHEN):
                     # Anything said out of order is kept: "Olivia Smith, and Sarah if she's free"
@@ -172,10 +258,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
         ):
             return await self._goodbye(box)
         if intent is Intent.ADVICE:
-            return (
-                f"{box.clinic.script.policies.no_clinical_advice} "
-                "Would you like me to book you in to see someone?"
-            )
+            return _NO_ADVICE
         if intent is Intent.INFO:
             result = await box.call("clinic_info", {"topic": text})
             self.stage = Stage.ANYTHING_ELSE
@@ -250,7 +333,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
         elif wants_anyone(text):
             self.request.practitioner = None
         else:
-            named = _NAMED.search(text)
+            named = NAMED.search(text)
             name = (named.group(1) or named.group(2)) if named else None
             if name and not spot_type(name, types) and name.lower() not in ("someone", "anyone"):
                 self.request.practitioner = name  # the tool will ask back
@@ -259,7 +342,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
             self.request.location = place.name
         when = when_phrase(text)
         if when:
-            self.request.when = when
+            self.request.when = _refine(self.request.when, when, box.clinic.today())
 
     async def _advance(self, box: Toolbox) -> str:
         """Ask for the next missing piece, or act."""

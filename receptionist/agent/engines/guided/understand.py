@@ -94,11 +94,25 @@ def choose_ordinal(text: str, count: int) -> int | None:
 
 # -- who is calling -------------------------------------------------------------------------
 
+# "with Dr Robertson", "see Robertson": a name we don't know is still passed on, so the
+# caller hears who we do have instead of being silently booked with someone else.
+NAMED = re.compile(
+    r"\b(?:with|see)\s+(?:dr\.?\s+|doctor\s+)?([A-Z][a-z'\-]+)|\b(?:dr\.?|doctor)\s+([A-Z][a-z'\-]+)"
+)
+
+
 _NAME_NOISE = {
     "my", "name", "names", "is", "its", "it", "im", "i", "am", "this", "the", "and", "born",
     "on", "date", "of", "birth", "dob", "birthday", "yes", "yeah", "hi", "hello", "sure",
     "speaking", "here", "thanks", "thank", "you", "ok", "okay", "um", "uh", "er", "so",
-    "well", "called", "call", "me", "from", "was", "in", "new", "patient",
+    "well", "called", "call", "me", "from", "was", "in", "new", "patient", "oh", "ah", "sorry",
+    "righto", "right", "actually", "yep", "yup", "gday", "hiya", "hey", "mate", "please",
+    "thats", "that", "just", "umm", "erm", "cheers", "good", "morning", "afternoon",
+    "there", "no", "nah", "certainly", "course", "a", "an", "to", "for", "can", "could", "be",
+    "with", "want", "like", "book", "need", "get", "see", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow", "next",
+    "week", "evening", "arvo", "january", "february", "march", "april", "june", "july",
+    "august", "september", "october", "november", "december", "follow", "up", "appointment",
 }  # fmt: skip
 
 
@@ -138,12 +152,16 @@ class Identity:
 def identity(text: str) -> Identity | None:
     """A name of at least two words, and a date of birth if one was said."""
     dob, rest = split_birth_date(text)
+    rest = NAMED.sub(" ", rest)  # "with Sarah" names a practitioner, not the caller
     words = [
         w for w in re.findall(r"[^\W\d_]+(?:['\-][^\W\d_]+)*", rest)
         if w.lower().replace("'", "") not in _NAME_NOISE
     ]  # fmt: skip
     if len(words) < 2:
         return Identity("", "", dob) if dob else None
+    capitalised = [w for w in words if w[:1].isupper()]
+    if len(capitalised) >= 2 and len(capitalised) < len(words):
+        words = capitalised  # "ok so it's Jack Williams": the name is what is capitalised
     first, last = words[0], " ".join(words[1:3]) if len(words) > 2 else words[1]
     if len(words) > 2:
         last = words[-1]
