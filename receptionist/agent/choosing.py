@@ -206,8 +206,13 @@ def _days(text: str, today: date) -> tuple[set[int], set[date], set[int]]:
 def _spoken(said: str) -> str:
     """Folded words with the spoken shortcuts undone: "three's", "o'clock's", "half ten"."""
     said = re.sub(r"\bo ?clocks?\b", "o clock", said)
-    said = re.sub(rf"\b({_NUMBER})s\b", r"\1", said)
+    said = re.sub(rf"\b({_NUMBER}|midday|noon)s\b", r"\1", said)
     return re.sub(rf"\bhalf ({_NUMBER}|\d{{1,2}})\b", r"half past \1", said)
+
+
+def names_a_time(text: str) -> bool:
+    """Whether the words name a clock time ("the four o'clock", "11:45")."""
+    return bool(_times(_spoken(fold(text))))
 
 
 def names_a_day(text: str, today: date) -> bool:

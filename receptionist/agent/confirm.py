@@ -92,6 +92,16 @@ def _words(text: str) -> list[str]:
     return folded.split()
 
 
+_DEFERRING = {"HEDGE", "maybe", "perhaps", "possibly", "probably", "think", "check", "later"}
+_PUT_OFF = re.compile(r"\b(get back to you|ring back|call back|sort it out|leave it for now)\b")
+
+
+def puts_off(text: str) -> bool:
+    """A hedge that puts the decision off ("I'll think about it", "let me check"): not a yes,
+    and not a question to answer, so the read-back is not pressed again."""
+    return bool(_DEFERRING.intersection(_words(text))) or bool(_PUT_OFF.search(fold(text)))
+
+
 def classify_reply(text: str, readback: str | None = None) -> Reply:
     """YES only for a plain yes (repeating the read-back is allowed); NO for a refusal;
     UNCLEAR for anything else, hedges, questions and corrections included."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from receptionist.agent.confirm import Reply, classify_reply
+from receptionist.agent.choosing import names_a_day, names_a_time
+from receptionist.agent.confirm import Reply, classify_reply, puts_off
 from receptionist.agent.describe import describe_slot, speak_slots
 from receptionist.agent.engines.guided.intents import Intent
 from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage, Steps
@@ -70,6 +71,12 @@ class BookingSteps(Steps):
             arguments["when"] = request.when
         if request.intent is Intent.MOVE and request.appointment_ref:
             arguments["appointment"] = request.appointment_ref
+            current = box.session.appointments[request.appointment_ref]
+            when = arguments.get("when")
+            if when and when != "asap" and not names_a_day(when, box.clinic.today()):
+                # "push it back to the arvo": the appointment's own day, not today
+                day = current.starts_at.astimezone(box.clinic.zone)
+                arguments["when"] = f"{day.day} {day:%B} {when}"
         result = await box.call("find_availability", arguments)
         if not result.ok:
             return await self._search_refused(box, result)
@@ -165,6 +172,7 @@ class BookingSteps(Steps):
 
     async def _on_confirm(self, box: Toolbox, text: str) -> str:
         request = self.request
+        deferred, self._deferred = self._deferred, False
         pending = box.session.pending
         reply = classify_reply(text, pending.readback if pending else None)
         tool, arguments = self._pending_write()
@@ -176,8 +184,19 @@ class BookingSteps(Steps):
         before = self.details()
         self._note_details(box, text)
         corrected = self.details() != before
+        if reply is Reply.UNCLEAR and not corrected and puts_off(text):
+            if deferred:  # put off twice: leave it
+                box.session.pending = None
+                self.stage = Stage.ANYTHING_ELSE
+                return "No problem, I've left it as it is. Is there anything else I can help with?"
+            # The read-back stands, and only a plain yes to it will do.
+            self._deferred = True
+            return (
+                "No problem, take your time: nothing has been changed. If you'd like to go "
+                "ahead, just say yes; or is there anything else I can help with?"
+            )
         if reply is Reply.UNCLEAR and not corrected:
-            # A hedge or a question: nothing is written; read it back once more.
+            # A question or a mumble: nothing is written; read it back once more.
             if self._misses >= 1:
                 box.session.pending = None
                 self.stage = Stage.ANYTHING_ELSE
@@ -188,10 +207,11 @@ class BookingSteps(Steps):
             return await self._write(box, tool, arguments, lead="Sorry, I need a yes or a no. ")
         box.session.pending = None
         if request.intent is Intent.CANCEL:
-            if corrected and request.when:  # "not that one, the Friday one"
+            self._split_when(box, text)  # "not that one, the Friday one"
+            if request.appointment_when or names_a_time(text):
                 request.appointment_ref = None
-                request.appointment_when, request.when = request.when, None
                 return await self._advance(box)
+            request.appointment_said = None
             self.stage = Stage.ANYTHING_ELSE
             return "Okay, I've left it as it is. Is there anything else I can help with?"
         request.slot_ref = None

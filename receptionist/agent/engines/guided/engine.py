@@ -20,7 +20,7 @@ from receptionist.agent.dates import split_birth_date, when_phrase
 from receptionist.agent.describe import speak_slots
 from receptionist.agent.engines.guided.booking import BookingSteps
 from receptionist.agent.engines.guided.caller import CallerSteps
-from receptionist.agent.engines.guided.intents import Intent, intents
+from receptionist.agent.engines.guided.intents import Intent, asked_outright, intents
 from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage
 from receptionist.agent.engines.guided.understand import (
     NAMED,
@@ -33,7 +33,7 @@ from receptionist.agent.engines.guided.understand import (
     wants_anyone,
     without_birth_date,
 )
-from receptionist.agent.matching import fold
+from receptionist.agent.matching import fold, mentions
 from receptionist.agent.toolbox import Toolbox, ToolResult
 
 GUIDED = "guided"
@@ -44,6 +44,7 @@ _NO_ADVICE = (
     "I'm sorry, I can't give medical advice over the phone: the practitioner will assess that "
     "at your appointment. Would you like me to book you in?"
 )
+_BYE = ["bye", "goodbye", "thats all", "thats everything", "hang up", "gotta go", "have to go"]
 _QUESTION = re.compile(r"^\W*(what|when|where|how|is|are|do|does|can|could|should|will)\b", re.I)
 
 _NEEDS_IDENTITY = (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST)
@@ -198,7 +199,12 @@ class GuidedEngine(BookingSteps, CallerSteps):
                 f"That sounds like an emergency. Please hang up and call {number} now, or ask "
                 f"someone with you to call {number}. If no one is in danger, I'm still here."
             )
-        if Intent.GOODBYE in heard and self.stage not in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
+        # "No thanks" to a read-back answers it (nothing is written); "bye" ends the call
+        leaving = Intent.GOODBYE in heard and (
+            self.stage is not Stage.CONFIRM or mentions(text, _BYE)
+        )
+        if leaving and self.stage not in (Stage.MESSAGE_NAME, Stage.MESSAGE_TEXT):
+            box.session.pending = None
             return await self._goodbye(box)
         handler = {
             Stage.IDENTITY: self._on_identity,
@@ -212,7 +218,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
             Stage.MESSAGE_TEXT: self._on_message_text,
         }.get(self.stage)
         if handler is not None:
-            switched = self._switch(heard)
+            switched = self._switch(asked_outright(text))
             aside = heard[0] if heard and heard[0] in (Intent.INFO, Intent.ADVICE) else None
             if switched is None and aside is not None and self._asks_aside(text):
                 return await self._aside(box, text, aside)
@@ -271,6 +277,9 @@ class GuidedEngine(BookingSteps, CallerSteps):
         self._note_details(box, without_birth_date(text))
         self._split_when(box, without_birth_date(text))
         named = introduced(text)
+        said_name = introduced_name(text)
+        if said_name is not None and named is None:
+            self.request.said_name = " ".join(said_name)  # "Mia Nguyen here": the date comes next
         if named is not None and box.session.patient is None and intent in _NEEDS_IDENTITY:
             await box.clinic.reference()
             return await self._on_identity(

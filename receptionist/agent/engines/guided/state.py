@@ -70,6 +70,11 @@ class Steps(abc.ABC):
     # Misunderstandings in a row, and whether this turn was one (set by `again`).
     _misses: int = 0
     _missed_now: bool = False
+    _deferred: bool = False  # the caller put the last read-back off once
+
+    @abc.abstractmethod
+    def _split_when(self, box: Toolbox, text: str) -> None:
+        """Which appointment the caller's words name, and to when."""
 
     def again(self, question: str) -> str:
         """Ask again after a misunderstanding; the second in a row offers the options instead,

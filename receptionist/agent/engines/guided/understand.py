@@ -124,13 +124,19 @@ def without_birth_date(text: str) -> str:
 _INTRODUCED = re.compile(
     r"\b(?i:this is|my name is|my name's|name is|i'm|i am|it's)\s+"
     r"([A-Z][\w'\-]+)\s+([A-Z][\w'\-]+)"
+    r"|\b([A-Z][\w'\-]+)\s+([A-Z][\w'\-]+)\s+(?i:here|speaking)\b"
 )
+
+
+def _name_groups(named: re.Match[str]) -> tuple[str, str]:
+    first, last = named.group(1, 2) if named.group(1) else named.group(3, 4)
+    return first, last
 
 
 def introduced_name(text: str) -> tuple[str, str] | None:
     """ "This is Mia Nguyen ...": the first and last name a caller gave for themselves."""
     named = _INTRODUCED.search(text)
-    return (named.group(1), named.group(2)) if named else None
+    return _name_groups(named) if named else None
 
 
 def introduced(text: str) -> Identity | None:
@@ -139,7 +145,7 @@ def introduced(text: str) -> Identity | None:
     dob, _ = split_birth_date(text)
     if named is None or dob is None:
         return None
-    return Identity(named.group(1), named.group(2), dob)
+    return Identity(*_name_groups(named), dob)
 
 
 @dataclass(frozen=True)
