@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 
 from receptionist.agent.choosing import names_a_day
 from receptionist.agent.confirm import Reply, classify_reply
@@ -27,6 +26,7 @@ from receptionist.agent.engines.guided.understand import (
     identity,
     introduced,
     introduced_name,
+    refine_when,
     spot_location,
     spot_practitioner,
     spot_type,
@@ -48,52 +48,6 @@ _BYE = ["bye", "goodbye", "thats all", "thats everything", "hang up", "gotta go"
 _QUESTION = re.compile(r"^\W*(what|when|where|how|is|are|do|does|can|could|should|will)\b", re.I)
 
 _NEEDS_IDENTITY = (Intent.BOOK, Intent.MOVE, Intent.CANCEL, Intent.LIST)
-
-
-_DAY_WORD = re.compile(
-    r"(?:today|tomorrow|tonight|next|this|week|weeks|fortnight|weekend|month|from|a|the|of|"
-    r"after|in|two|couple|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?|"
-    r"\d{1,2}(?:st|nd|rd|th)?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-    r"eleventh|twelfth|\w+teenth|twentieth|twenty|thirtieth|thirty|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
-)
-_CONNECTOR = {"from", "a", "the", "of", "after", "in"}
-
-
-def _day_part(phrase: str, today: date) -> str:
-    """The words of a phrase that name its day ("next monday" of "first thing next monday")."""
-    runs: list[list[str]] = [[]]
-    for word in phrase.split():
-        if _DAY_WORD.fullmatch(word):
-            runs[-1].append(word)
-        elif runs[-1]:
-            runs.append([])
-    for run in runs:
-        while run and run[-1] in _CONNECTOR:
-            run.pop()
-        while run and run[0] in _CONNECTOR - {"a"}:
-            run.pop(0)
-        if run and names_a_day(" ".join(run), today):
-            return " ".join(run)
-    return ""
-
-
-def _refine(before: str | None, said: str, today: date) -> str:
-    """A time said on its own refines the day already asked for ("Wednesday evening", then
-    "six o'clock" is Wednesday at six), rather than replacing it with today at six."""
-    if before is None or names_a_day(said, today):
-        return said
-    day = _day_part(before, today)
-    if not day:
-        return said
-    joiner = " at " if said[:1].isdigit() or said.split()[0] in _NUMBER_WORDS else " "
-    return f"{day}{joiner}{said}"
-
-
-_NUMBER_WORDS = {
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "half", "quarter", "noon", "midday",
-}  # fmt: skip
 
 
 class GuidedEngine(BookingSteps, CallerSteps):
@@ -351,7 +305,7 @@ class GuidedEngine(BookingSteps, CallerSteps):
             self.request.location = place.name
         when = when_phrase(text)
         if when:
-            self.request.when = _refine(self.request.when, when, box.clinic.today())
+            self.request.when = refine_when(self.request.when, when, box.clinic.today())
 
     async def _advance(self, box: Toolbox) -> str:
         """Ask for the next missing piece, or act."""
