@@ -100,7 +100,9 @@ class _Time:
     pm: bool | None
 
     def fits(self, moment: datetime) -> bool:
-        if self.minute is not None and moment.minute != self.minute:
+        # An hour said alone ("four", "the 2 o'clock") is that hour on the dot: 4:15 is
+        # not a guess we make for the caller.
+        if moment.minute != (self.minute or 0):
             return False
         if self.pm is None:
             return moment.hour % 12 == self.hour % 12
@@ -131,7 +133,7 @@ def _times(text: str) -> list[_Time]:
         if m.group(2) == "to":
             hour, past = (hour - 1) or 12, 60 - past
         add(hour, past, None)
-    for m in re.finditer(r"\b(\d{1,2})(?: (\d{2}))?(?: ?([ap]) ?m)?(?!\w)", text):
+    for m in re.finditer(r"\b(\d{1,2})(?: (\d{2}))?(?: ?([ap]) ?m)?(?!\w)(?: o clock)?", text):
         if any(start <= m.start() + 1 < end for start, end in taken):
             continue
         after, before = text[m.end() :], text[: m.start()]
@@ -295,11 +297,7 @@ def pick(
         narrow([o.starts.day in days for o in options])
     times = _times(said)
     if times:
-        # "four" is 4:00 when 4:00 is on offer, and any time in that hour only when it isn't
-        exact = [any(t.fits(o.starts) and o.starts.minute == 0 for t in times) for o in options]
-        loose = [any(t.fits(o.starts) for t in times) for o in options]
-        unset = all(t.minute is None for t in times)
-        narrow(exact if unset and any(exact) else loose)
+        narrow([any(t.fits(o.starts) for t in times) for o in options])
     parts = [span for word, span in _PARTS.items() if word in said.split()]
     if parts and len({_part(o.starts) for o in options}) > 1:
         narrow([any(lo <= o.starts.hour < hi for lo, hi in parts) for o in options])

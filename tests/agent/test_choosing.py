@@ -135,3 +135,16 @@ def test_a_lone_digit_is_a_keypad_press() -> None:
     assert pick("2", offers, TODAY).index == 1  # the second option, not the 2 pm
     assert pick("3", offers, TODAY).index == 1  # no third option: the 3 pm
     assert pick("9", offers, TODAY).index is None
+
+
+def test_an_hour_said_alone_is_that_hour_on_the_dot() -> None:
+    offers = [
+        Option(at(4, 12), "James O'Brien", FOLLOW_UP),
+        Option(at(4, 13, 30), "James O'Brien", FOLLOW_UP),
+        Option(at(4, 14, 30), "James O'Brien", FOLLOW_UP),
+    ]
+    assert pick("The 2 o'clock one", offers, TODAY).index is None  # not the 2:30
+    assert pick("the two", offers, TODAY).index is None
+    assert pick("half past two", offers, TODAY).index == 2
+    assert pick("midday's good", offers, TODAY).index == 0
+    assert pick("1:30", offers, TODAY).index == 1
