@@ -190,6 +190,9 @@ _CUES: list[tuple[str, dict[Intent, int], str]] = [
     ("hours", {Q: 3, B: -2},
         r"hours|opening (hours|times)|(?<!anything )(?<!something )(?<!any )open|close|closes"
         r"|closing|closed|shut|what time do you|public holiday"),
+    ("holiday", {Q: 3, B: -1},
+        r"good friday|easter|christmas|boxing day|new years?( day| eve)?|anzac day|"
+        r"australia day|(kings|queens) birthday|labou?r day|bank holiday"),
     ("where", {Q: 3, B: -2},
         r"address|where (are|is|abouts|do)|located|(which|what|your) locations?|directions"
         r"|how do i (get|find)|which street|whereabouts"),
