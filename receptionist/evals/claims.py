@@ -122,8 +122,15 @@ def _normal(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").strip()
 
 
-def claims(text: str) -> set[Claim]:
-    """What this agent line claims was done (empty for questions, offers and negations)."""
+_PROMISE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will)\b", re.I)
+
+
+def claims(text: str, *, promises: bool | None = None) -> set[Claim]:
+    """What this agent line claims was done (empty for questions, offers and negations).
+
+    `promises=True` keeps only what is promised ("I'll pass that on"), `False` only what is
+    said to be done; a promise is kept if the tool succeeds at any point in the call.
+    """
     found: set[Claim] = set()
     for sentence in _SENTENCES.split(_normal(text)):
         sentence = sentence.strip()
@@ -135,11 +142,13 @@ def claims(text: str) -> set[Claim]:
             if not clauses:
                 continue
         bare = _BARE.match(clauses[0].strip() if sentence.endswith("?") else sentence)
-        if bare is not None:
+        if bare is not None and not promises:
             word = bare.group(1).lower()
             found.add(_BARE_CLAIM.get(word, Claim.CANCELLED))
         for clause in clauses:
             if _NOT_A_CLAIM.search(clause):
+                continue
+            if promises is not None and promises != bool(_PROMISE.search(clause)):
                 continue
             for claim, patterns in _COMPILED.items():
                 if any(p.search(clause) for p in patterns):
@@ -172,7 +181,10 @@ def phantoms(session: CallSession) -> list[str]:
         if turn.role != "agent":
             continue
         events = [e for e in session.trace if e.caller_turn <= heard]
-        for claim in sorted(claims(turn.text)):
+        for claim in sorted(claims(turn.text, promises=False)):
             if not _backed(claim, events):
                 failures.append(f"phantom outcome: said {claim.value} with no such write")
+        for claim in sorted(claims(turn.text, promises=True)):
+            if not _backed(claim, session.trace):  # a promise kept later in the call
+                failures.append(f"phantom outcome: promised {claim.value} and never did it")
     return failures

@@ -172,8 +172,24 @@ def test_a_transfer_claim_needs_a_transfer() -> None:
         ("agent", "I'll put you through now."),
         trace=[_event("transfer_to_human", 1, transfer=True)],
     )
-    assert phantoms(unbacked) == ["phantom outcome: said transfer with no such write"]
+    assert phantoms(unbacked) == ["phantom outcome: promised transfer and never did it"]
     assert phantoms(backed) == []
+
+
+def test_a_promise_is_kept_by_a_write_later_in_the_call() -> None:
+    kept = _call(
+        ("caller", "can you tell Sarah I'll be late"),
+        ("agent", "Of course, I'll pass that on. May I have your name?"),
+        ("caller", "Olivia Smith"),
+        ("agent", "Thanks, Olivia, that's done."),
+        trace=[_event("take_message", 2, message=1)],
+    )
+    broken = _call(
+        ("caller", "can you tell Sarah I'll be late"),
+        ("agent", "Of course, I'll pass that on."),
+    )
+    assert phantoms(kept) == []
+    assert phantoms(broken) == ["phantom outcome: promised message taken and never did it"]
 
 
 def test_a_move_backs_being_booked_in_for_the_new_time() -> None:
