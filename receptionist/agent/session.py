@@ -127,6 +127,8 @@ class CallSession:
     # and how many caller turns had passed then: a pick is checked against these.
     choices: list[str] = field(default_factory=list)
     choices_at_turn: int = 0
+    # The appointment the caller picked to move, once times are being found for it.
+    moving: str | None = None
     pending: PendingConfirmation | None = None
     completed_writes: dict[str, Appointment] = field(default_factory=dict)
     # What the PMS confirmed, in order: the source of every confirmation text.
@@ -186,10 +188,9 @@ class CallSession:
         self.choices = list(refs)
         self.choices_at_turn = self.caller_turns
 
-    def words_since_choices(self) -> str:
-        """What the caller said after hearing the latest choices ("" if nothing yet)."""
-        said = [t.text for t in self.transcript if t.role == "caller"][self.choices_at_turn :]
-        return " ".join(said)
+    def caller_texts_since(self, turn: int) -> list[str]:
+        """What the caller said after their first `turn` turns, one entry per turn."""
+        return [t.text for t in self.transcript if t.role == "caller"][turn:]
 
     def remember_appointment(self, appointment: Appointment) -> str:
         for ref, known in self.appointments.items():

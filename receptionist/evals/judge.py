@@ -166,7 +166,16 @@ def judge(
             break
     refused = list(expect.refused) + (list(expect.model_refused) if engine == "openai" else [])
     for tool in refused:
-        if not any(e.name == tool and not e.ok for e in session.trace):
+        # a first call answered with a read-back is not a refusal; a confirmed one is
+        if not any(
+            e.name == tool
+            and not e.ok
+            and (
+                not e.data.get("needs_confirmation")
+                or (isinstance(e.arguments, dict) and e.arguments.get("confirmed") is True)
+            )
+            for e in session.trace
+        ):
             failures.append(f"refused: {tool} was never refused")
     if expect.notice is not None:
         relayed = any(e.ok and e.data.get("notice") for e in session.trace)

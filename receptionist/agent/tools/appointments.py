@@ -96,6 +96,12 @@ async def reschedule_appointment(box: Toolbox, args: RescheduleAppointment) -> T
     ):
         await check_pick(box, args.appointment)
         await check_pick(box, args.slot)
+        picked = box.session.moving
+        if picked is not None and picked != args.appointment:
+            raise Refusal(
+                f"The caller chose to move {picked}, not {args.appointment}; the times on "
+                f"offer are for {picked}."
+            )
     readback = f"Move {await describe_move(box, current, slot)}. {notice}Is that right?"
     ask = readback_gate(
         box, "reschedule", args.confirmed, readback, slot_ref=args.slot,

@@ -14,7 +14,7 @@ from receptionist.agent.session import Outcome
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
 from receptionist.agent.tools.arguments import FindAvailability
-from receptionist.agent.tools.guards import require_patient
+from receptionist.agent.tools.guards import check_pick, require_patient
 
 OFFERS_PER_SEARCH = 3
 
@@ -43,6 +43,8 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         moving = box.session.appointments.get(args.appointment)
         if moving is None:
             raise Refusal("Unknown appointment ref. Call list_appointments to get refs.")
+        await check_pick(box, args.appointment)  # the one the caller named, if they named one
+        box.session.moving = args.appointment
     kind = choose_type(box, types, args.appointment_type, moving)
     practitioner_ids: tuple[str, ...] | None = None
     who = "anyone"

@@ -71,17 +71,32 @@ async def check_pick(box: Toolbox, ref: str) -> None:
     A model may hand back `s1` when the caller said "the Thursday one": what the caller named
     (day, date, time, practitioner, type, place) decides, a position only when nothing else
     does, and words that fit another option, several or none are refused with the reason.
+    Each caller turn since the choices were put is read on its own.
     """
     session = box.session
-    said = fold(session.words_since_choices())
+    if ref not in session.choices:
+        return
+    own: set[str] = set()
     if session.patient is not None:  # the caller's own name names no practitioner
         own = set(fold(f"{session.patient.first_name} {session.patient.last_name}").split())
-        said = " ".join(word for word in said.split() if word not in own)
-    if ref not in session.choices or not said:
-        return
+    turns = []
+    for text in session.caller_texts_since(session.choices_at_turn):
+        if ref in session.appointments and ref not in session.offers:
+            text = text.rpartition(" to ")[0] or text  # "the 12:45 one, to Friday"
+        turns.append(" ".join(w for w in fold(text).split() if w not in own))
     items = [session.offers.get(r) or session.appointments[r] for r in session.choices]
     options = await as_options(box, items)
-    choice = pick(said, options, box.clinic.today(), await clinic_words(box))
+    elsewhere = await clinic_words(box)
+    heard = [
+        choice
+        for choice in (pick(text, options, box.clinic.today(), elsewhere) for text in turns)
+        if choice.heard
+    ]
+    if not heard:
+        return
+    # Offers: the caller's latest pick counts ("the Tuesday one", "the 4 then"). Their own
+    # appointments: the first, since what follows is about the new time.
+    choice = heard[0] if ref in session.appointments and ref not in session.offers else heard[-1]
     if choice.index is not None and session.choices[choice.index] == ref:
         return
     if choice.index is not None:
@@ -91,7 +106,7 @@ async def check_pick(box: Toolbox, ref: str) -> None:
             f"not {ref}. Use {meant}.",
             meant=meant,
         )
-    if not choice.heard or ref in [session.choices[i] for i in choice.fits]:
+    if ref in [session.choices[i] for i in choice.fits]:
         return
     named = [f"{r}: {await describe_slot(box, items[i])}" for i, r in enumerate(session.choices)]
     raise Refusal(
