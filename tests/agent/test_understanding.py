@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from receptionist.agent.choosing import Option, pick
 from receptionist.agent.confirm import Reply, classify_reply
-from receptionist.agent.dates import when_phrase
 from receptionist.agent.engines.guided.intents import Intent, intents
 from receptionist.agent.engines.guided.understand import identity, introduced
 from receptionist.agent.speech import join_words, plain, say_day, say_time
@@ -55,21 +54,6 @@ def test_only_a_plain_yes_is_a_yes(said: str, reply: Reply) -> None:
 )
 def test_intents(said: str, first: Intent) -> None:
     assert intents(said)[0] is first
-
-
-@pytest.mark.parametrize(
-    ("said", "phrase"),
-    [
-        ("I'd like a follow-up with Sarah next Tuesday morning please", "next tuesday morning"),
-        ("Can I come in tomorrow after 3", "tomorrow after 3"),
-        ("something on the 14th at 2pm", "14th at 2pm"),
-        ("in two weeks", "two weeks"),
-        ("as soon as possible", "asap"),
-        ("a massage with Priya", None),
-    ],
-)
-def test_when_phrase_lifts_the_time_words(said: str, phrase: str | None) -> None:
-    assert when_phrase(said) == phrase
 
 
 def test_choosing_among_offered_times() -> None:
