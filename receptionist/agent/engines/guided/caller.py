@@ -130,13 +130,14 @@ class CallerSteps(Steps):
         if first and not choice.heard and len(refs) == 1:
             return await self._picked_appointment(box, refs[0])  # the read-back names it
         candidates = [listed[i] for i in choice.fits] if len(choice.fits) > 1 else listed
-        spoken = join_words([await describe_slot(box, item) for item in candidates], "and")
+        said = [await describe_slot(box, item) for item in candidates]
         if first:
             lead = "I can't see that one. " if choice.heard and not choice.fits else ""
-            return f"{lead}You have {spoken}. Which one?"
+            return f"{lead}You have {join_words(said, 'and')}. Which one?"
         lead = "Sorry, I can't see that one. " if choice.heard and not choice.fits else ""
         return self.again(
-            f"{lead}Which appointment do you mean: {spoken}? You can say the day or the time."
+            f"{lead}Which appointment do you mean: {join_words(said)}? You can say the day or "
+            "the time."
         )
 
     async def _transfer(self, box: Toolbox, text: str) -> str:
