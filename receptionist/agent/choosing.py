@@ -212,6 +212,22 @@ def _spoken(said: str) -> str:
     return re.sub(rf"\bhalf ({_NUMBER}|\d{{1,2}})\b", r"half past \1", said)
 
 
+_TO = re.compile(
+    r"\b(?<!want )(?<!need )(?<!like )(?<!going )(?<!have )(?<!able )(?:to|till|until)\s"
+)
+_PART_OF_DAY = re.compile(r"\b(?:morning|arvo|afternoon|evening|lunch\w*|later|earlier)\b")
+
+
+def split_move(text: str, today: date) -> tuple[str, str]:
+    """ "Move my Wednesday one to Friday at 10": the words naming the appointment, and the
+    new time ("" when none is said). "I want to move ..." is not split at "want to"."""
+    for m in reversed(list(_TO.finditer(text.lower()))):
+        after = text[m.end() :]
+        if names_a_day(after, today) or names_a_time(after) or _PART_OF_DAY.search(after.lower()):
+            return text[: m.start()], after
+    return text, ""
+
+
 def names_a_time(text: str) -> bool:
     """Whether the words name a clock time ("the four o'clock", "11:45")."""
     return bool(_times(_spoken(fold(text))))
@@ -250,12 +266,21 @@ def _distinctive(names: Sequence[str]) -> list[set[str]]:
     ]
 
 
+_NOT = {"not", "but", "except", "than", "besides", "apart", "dont", "isnt"}
+
+
 def _position(text: str, count: int) -> int | None:
     """ "The first one", "the second", "the last", "option two", a keypad digit."""
     words = text.split()
     if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= count:
         return int(words[0]) - 1
-    for word in words:
+    for i, word in enumerate(words):
+        if _NOT.intersection(words[max(0, i - 2) : i]):
+            continue  # "not the first one, the second": the first is ruled out, not picked
+        after = words[i + 1 : i + 2]
+        # "the later one" picks; "anything later?" asks for another search
+        if word in ("later", "earlier") and after not in (["one"], ["time"]):
+            continue
         if word in ("last", "latest", "later") and count > 1:
             return count - 1
         if word in ("earliest", "earlier"):

@@ -46,8 +46,13 @@ _PHRASES: list[tuple[str, str]] = [
     ("go on", "yes"), ("please do", "yes"), ("sounds good", "yes"), ("sounds great", "yes"),
     ("sounds perfect", "yes"), ("sounds fine", "yes"), ("that works", "yes"),
     ("works for me", "yes"), ("lock it in", "yes"), ("lock that in", "yes"),
-    ("book it", "yes"), ("book that", "yes"), ("book me in", "yes"), ("do it", "yes"),
-    ("do that", "yes"), ("cancel it", "yes"), ("move it", "yes"), ("you got it", "yes"),
+    ("book it", "YES_BOOK"), ("book that", "YES_BOOK"), ("book me in", "YES_BOOK"),
+    ("do it", "yes"),
+    ("do that", "yes"), ("cancel it", "YES_CANCEL"), ("cancel that", "YES_CANCEL"),
+    ("move it", "YES_MOVE"), ("move that", "YES_MOVE"), ("you got it", "yes"),
+    ("dont mind", "yes"), ("sure thing", "yes"), ("suits me", "yes"), ("ill take it", "yes"),
+    ("thats the one", "yes"), ("id like that", "yes"), ("id love that", "yes"),
+    ("fine by me", "yes"), ("good as gold", "yes"), ("see you then", "yes"),
     ("thats right", "yes"), ("that is right", "yes"), ("all good", "yes"), ("uh huh", "yes"),
     ("mm hmm", "yes"), ("that will do", "yes"), ("thatll do", "yes"),
     ("not really", "no"), ("no thanks", "no"), ("no thank you", "no"), ("never mind", "no"),
@@ -82,6 +87,20 @@ _FILLER = {
 }  # fmt: skip
 
 
+_ACTIONS = {"YES_BOOK": "book", "YES_CANCEL": "cancel", "YES_MOVE": "move"}
+_ASKS = re.compile(r"^(?:is|are|would|will|can|could|should|does|did|am)\b|^do\b(?! (?:it|that)\b)")
+_WHEN = re.compile(
+    r"\d+|am|pm|today|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan\w*|feb\w*|"
+    r"march|april|may|june|july|aug\w*|sept?\w*|oct\w*|nov\w*|dec\w*|morning|afternoon"
+)
+
+
+def _action(readback: str | None) -> str:
+    """What a read-back would do: it starts with "Cancel" or "Move", else it books."""
+    said = fold(readback or "")
+    return "cancel" if said.startswith("cancel") else "move" if said.startswith("move") else "book"
+
+
 def _words(text: str) -> list[str]:
     folded = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", fold(text))
     folded = re.sub(r"(\d)([a-z])", r"\1 \2", folded)
@@ -108,7 +127,7 @@ def classify_reply(text: str, readback: str | None = None) -> Reply:
     words = _words(text)
     if not words:
         return Reply.UNCLEAR
-    said_yes = any(word in _YES for word in words)
+    said_yes = any(word in _YES or word in _ACTIONS for word in words)
     said_no = any(word in _NO for word in words)
     if said_yes and said_no:
         return Reply.UNCLEAR
@@ -116,8 +135,18 @@ def classify_reply(text: str, readback: str | None = None) -> Reply:
         return Reply.NO
     if not said_yes or "?" in text:
         return Reply.UNCLEAR
-    echo = set(_words(readback)) - _MARKERS if readback else set()
+    if _ASKS.match(fold(text)):
+        return Reply.UNCLEAR  # "is that okay", "would that be alright": a question, "?" or not
+    action = _action(readback)
     for word in words:
+        if word in _ACTIONS and readback is not None and _ACTIONS[word] != action:
+            return Reply.UNCLEAR  # "cancel it" to a booking's read-back is not a yes to it
+    # Repeating the read-back's names is a yes; its days, dates and times are not (at a move's
+    # read-back "yes Wednesday" may be the day it is moving from, and "yes at 3" the 3rd).
+    echo = {w for w in _words(readback) if not _WHEN.fullmatch(w)} - _MARKERS if readback else set()
+    for word in words:
+        if word in _ACTIONS:
+            continue
         if word in _MARKERS:
             return Reply.UNCLEAR
         if word not in _YES and word not in _FILLER and word not in echo:

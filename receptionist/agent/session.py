@@ -187,6 +187,7 @@ class CallSession:
         """The caller has just heard these refs (slots or appointments) to choose from."""
         self.choices = list(refs)
         self.choices_at_turn = self.caller_turns
+        self.pending = None  # new choices: any read-back before them no longer stands
 
     def caller_texts_since(self, turn: int) -> list[str]:
         """What the caller said after their first `turn` turns, one entry per turn."""

@@ -48,6 +48,7 @@ _PATTERNS: dict[Claim, tuple[str, ...]] = {
         r"\ball\s+set\s+for\b",
         r"\byou'?re\s+all\s+set\b",
         r"\b(?:booking|appointment)\s+(?:is|has\s+been)\s+(?:confirmed|made|done|booked)\b",
+        r"\byou\s+are\s+(?:now\s+|all\s+)?(?:confirmed|booked)\b",
         r"\b(?:put|pencil+ed)\s+you\s+(?:down|in)\b",
     ),
     Claim.MOVED: (
@@ -58,6 +59,7 @@ _PATTERNS: dict[Claim, tuple[str, ...]] = {
     Claim.CANCELLED: (
         rf"\b{_SUBJECT}\s+(?:now\s+|all\s+|just\s+)?{_CANCELLED}\b",
         rf"\b{_CANCELLED}\s+(?:it|that|this|your|the|you|them)\b",
+        rf"\b(?:appointment|booking)\s+(?:is|has\s+been|was)\s+(?:now\s+)?{_CANCELLED}\b",
     ),
     Claim.MESSAGE: (
         r"\b(?:passed|pass(?:ing)?)\s+(?:that|it|this|your\s+message|the\s+message|them)\s+"

@@ -251,13 +251,20 @@ def forbidden(
             failures.append(f"disclosed appointments without identification: {event.name}")
         if event.ok and event.name in WRITES and not event.result.startswith("Already"):
             said = caller_turns[event.caller_turn - 1] if event.caller_turn else ""
+            args = event.arguments if isinstance(event.arguments, dict) else {}
             readbacks = [
-                str(e.data.get("readback", ""))
+                e
                 for e in session.trace[:index]
-                if e.name == event.name and e.data.get("needs_confirmation")
+                if e.name == event.name
+                and e.data.get("needs_confirmation")
+                and isinstance(e.arguments, dict)
+                and all(e.arguments.get(k) == args.get(k) for k in ("slot", "appointment"))
             ]
-            if classify_reply(said, readbacks[-1] if readbacks else None) is not Reply.YES:
+            readback = str(readbacks[-1].data.get("readback", "")) if readbacks else None
+            if classify_reply(said, readback) is not Reply.YES:
                 failures.append(f"{event.name} without the caller's yes (last said: {said!r})")
+            elif readbacks and event.caller_turn != readbacks[-1].caller_turn + 1:
+                failures.append(f"{event.name}: the yes did not answer the read-back itself")
             if not readbacks:
                 failures.append(f"{event.name} without a read-back first")
     failures += disclosures(session, other_patients)

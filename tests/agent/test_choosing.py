@@ -65,6 +65,8 @@ APPOINTMENTS = [
         ("the first Tuesday one", 0),
         ("the second Tuesday one", 1),
         ("3", 2),
+        ("not the first one, the second", 1),
+        ("the later one", 2),
     ],
 )
 def test_a_pick_by_what_was_named(said: str, index: int) -> None:
@@ -92,7 +94,19 @@ def test_words_that_fit_none_or_several_pick_nothing(said: str, fits: tuple[int,
     assert choice.fits == fits
 
 
-@pytest.mark.parametrize("said", ["yes", "sounds good", "hmm", "what was that?", "", "um ok"])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "yes",
+        "sounds good",
+        "hmm",
+        "what was that?",
+        "",
+        "um ok",
+        "anything later?",
+        "not the first",
+    ],
+)
 def test_words_that_name_nothing_pick_nothing(said: str) -> None:
     choice = pick(said, OFFERS, TODAY)
     assert choice.index is None

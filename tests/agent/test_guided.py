@@ -148,3 +148,15 @@ async def test_unclear_choices_never_loop_on_one_question(clinic: Clinic) -> Non
     assert "which of those times" in first.lower()
     second = await say(call, "umm")
     assert "I can book, change or cancel" in second
+
+
+async def test_an_emergency_drops_the_readback(clinic: Clinic, demo_pms: PMSAdapter) -> None:
+    before = await upcoming(demo_pms, "Henry Lee")
+    call = guided(clinic, "+61426388404")
+    await say(call, "I'd like a follow-up with Sarah tomorrow morning")
+    await say(call, "Henry Lee, 3 March 1992")
+    await say(call, "The first one")
+    urgent = await say(call, "my husband just collapsed, he's not breathing")
+    assert "000" in urgent
+    await say(call, "okay")
+    assert len(await upcoming(demo_pms, "Henry Lee")) == len(before)

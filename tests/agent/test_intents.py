@@ -531,3 +531,19 @@ def test_a_goodbye_with_a_request_is_not_the_end_of_the_call() -> None:
 )
 def test_only_a_request_named_outright_changes_course(said: str, outright: list[Intent]) -> None:
     assert asked_outright(said) == outright
+
+
+@pytest.mark.parametrize(
+    ("said", "risk"),
+    [
+        ("I want to hurt myself", True),
+        ("I feel like hurting myself", True),
+        ("my son swallowed bleach", True),
+        ("my toddler ate some pills", True),
+        ("I collapsed on the couch after work", False),
+    ],
+)
+def test_self_harm_and_poisoning_said_plainly(said: str, risk: bool) -> None:
+    from receptionist.agent.engines.guided.emergency import is_emergency
+
+    assert is_emergency(said) is risk

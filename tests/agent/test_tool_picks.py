@@ -112,3 +112,53 @@ async def test_the_callers_own_name_is_not_a_practitioner(clinic: Clinic) -> Non
         "find_availability", {"appointment_type": "follow-up", "practitioner": "Tom Nguyen"}
     )
     assert tom.ok, tom.say
+
+
+async def test_a_yes_to_what_came_after_the_readback_writes_nothing(
+    clinic: Clinic, demo_pms: DiaryAdapter
+) -> None:
+    box = toolbox(clinic)
+    before = await bookings(demo_pms)
+    await box.call("identify_caller", OLIVIA)
+    refs = await offered(box)
+    await box.call("book_appointment", {"slot": refs[0]})
+    caller_says(box, "is there parking?")
+    await box.call("clinic_info", {"topic": "parking"})
+    caller_says(box, "ok great")
+    late = await box.call("book_appointment", {"slot": refs[0], "confirmed": True})
+    assert not late.ok and "said more since the read-back" in late.say
+    assert await bookings(demo_pms) == before
+
+
+async def test_new_times_offered_drop_the_readback_before_them(
+    clinic: Clinic, demo_pms: DiaryAdapter
+) -> None:
+    box = toolbox(clinic)
+    before = await bookings(demo_pms)
+    await box.call("identify_caller", OLIVIA)
+    refs = await offered(box)
+    await box.call("book_appointment", {"slot": refs[0]})
+    caller_says(box, "hmm, anything on Thursday instead?")
+    await offered(box, when="Thursday")
+    caller_says(box, "yes please")
+    result = await box.call("book_appointment", {"slot": refs[0], "confirmed": True})
+    assert not result.ok and result.data.get("needs_confirmation") == "book"
+    assert await bookings(demo_pms) == before
+
+
+async def test_a_cancelled_booking_is_not_already_booked(
+    clinic: Clinic, demo_pms: DiaryAdapter
+) -> None:
+    box = toolbox(clinic)
+    await box.call("identify_caller", OLIVIA)
+    refs = await offered(box)
+    await box.call("book_appointment", {"slot": refs[0]})
+    caller_says(box, "yes")
+    booked = await box.call("book_appointment", {"slot": refs[0], "confirmed": True})
+    assert booked.ok
+    ref = booked.data["appointment"]
+    await box.call("cancel_appointment", {"appointment": ref})
+    caller_says(box, "yes")
+    assert (await box.call("cancel_appointment", {"appointment": ref, "confirmed": True})).ok
+    again = await box.call("book_appointment", {"slot": refs[0]})
+    assert not again.say.startswith("Already booked")

@@ -94,7 +94,7 @@ async def reschedule_appointment(box: Toolbox, args: RescheduleAppointment) -> T
     if not confirming(
         box, "reschedule", args.confirmed, slot_ref=args.slot, appointment_ref=args.appointment
     ):
-        await check_pick(box, args.appointment)
+        await check_pick(box, args.appointment, moving=True)
         await check_pick(box, args.slot)
         picked = box.session.moving
         if picked is not None and picked != args.appointment:
@@ -142,6 +142,11 @@ async def _written(
 ) -> ToolResult:
     """The PMS confirmed the write: only now may the agent say it is done."""
     session = box.session
+    if outcome in (Outcome.CANCELLED, Outcome.MOVED):
+        # An earlier write of this appointment no longer stands: booking that slot again is a
+        # new booking, not "Already booked".
+        for earlier in [k for k, a in session.completed_writes.items() if a.id == appointment.id]:
+            del session.completed_writes[earlier]
     session.completed_writes[key] = appointment
     session.writes.append((outcome, appointment))
     session.pending = None

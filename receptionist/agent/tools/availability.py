@@ -43,7 +43,7 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
         moving = box.session.appointments.get(args.appointment)
         if moving is None:
             raise Refusal("Unknown appointment ref. Call list_appointments to get refs.")
-        await check_pick(box, args.appointment)  # the one the caller named, if they named one
+        await check_pick(box, args.appointment, moving=True)  # the one the caller named
         box.session.moving = args.appointment
     kind = choose_type(box, types, args.appointment_type, moving)
     practitioner_ids: tuple[str, ...] | None = None

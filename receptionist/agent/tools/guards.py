@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Literal
 
 from pms_adapters.types import Appointment, Slot, Window
-from receptionist.agent.choosing import pick
+from receptionist.agent.choosing import pick, split_move
 from receptionist.agent.confirm import Reply, classify_reply
 from receptionist.agent.describe import as_options, clinic_words, describe_slot
 from receptionist.agent.matching import fold
@@ -42,6 +42,14 @@ def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: s
             "The caller has not answered the read-back yet. Read it back and wait for them: "
             + pending.readback
         )
+    if box.session.caller_turns > pending.after_caller_turn + 1:
+        # The yes must answer the read-back itself: a yes to whatever came after it (a
+        # question answered, new times offered) is not a yes to this write.
+        box.session.pending = None
+        raise Refusal(
+            f"The caller has said more since the read-back, so nothing was {action}. Read it "
+            "back again and wait for their answer: " + pending.readback
+        )
     reply = classify_reply(box.session.last_caller_text(), pending.readback)
     if reply is not Reply.YES:
         box.session.pending = None
@@ -65,7 +73,7 @@ def confirming(
     return confirmed and pending is not None and pending.matches(action, slot_ref, appointment_ref)
 
 
-async def check_pick(box: Toolbox, ref: str) -> None:
+async def check_pick(box: Toolbox, ref: str, *, moving: bool = False) -> None:
     """The ref must be the one the caller's own words picked from what they were offered.
 
     A model may hand back `s1` when the caller said "the Thursday one": what the caller named
@@ -74,15 +82,18 @@ async def check_pick(box: Toolbox, ref: str) -> None:
     Each caller turn since the choices were put is read on its own.
     """
     session = box.session
-    if ref not in session.choices:
-        return
+    pending = session.pending
+    if ref not in session.choices or (
+        pending and ref in (pending.slot_ref, pending.appointment_ref)
+    ):
+        return  # not among the latest choices, or already checked when it was read back
     own: set[str] = set()
     if session.patient is not None:  # the caller's own name names no practitioner
         own = set(fold(f"{session.patient.first_name} {session.patient.last_name}").split())
     turns = []
     for text in session.caller_texts_since(session.choices_at_turn):
-        if ref in session.appointments and ref not in session.offers:
-            text = text.rpartition(" to ")[0] or text  # "the 12:45 one, to Friday"
+        if moving and ref in session.appointments and ref not in session.offers:
+            text = split_move(text, box.clinic.today())[0]  # "the 12:45 one, to Friday"
         turns.append(" ".join(w for w in fold(text).split() if w not in own))
     items = [session.offers.get(r) or session.appointments[r] for r in session.choices]
     options = await as_options(box, items)

@@ -189,11 +189,10 @@ class BookingSteps(Steps):
                 box.session.pending = None
                 self.stage = Stage.ANYTHING_ELSE
                 return "No problem, I've left it as it is. Is there anything else I can help with?"
-            # The read-back stands, and only a plain yes to it will do.
+            # The read-back is given again, and only a plain yes to it will do.
             self._deferred = True
-            return (
-                "No problem, take your time: nothing has been changed. If you'd like to go "
-                "ahead, just say yes; or is there anything else I can help with?"
+            return await self._write(
+                box, tool, arguments, lead="No problem, take your time: nothing has changed. "
             )
         if reply is Reply.UNCLEAR and not corrected:
             # A question or a mumble: nothing is written; read it back once more.

@@ -128,7 +128,8 @@ _RISKS: list[tuple[str, str]] = [
     (
         "suicide",
         r"self harm\w*|(harm|cut|cutting|harming) (myself|himself|herself|themselves)|hurt (myself"
-        r"|himself|herself) on purpose",
+        r"|himself|herself) on purpose|(wanna|want to|feel like|going to|gonna|thinking (of|about)"
+        r"|thought about) (hurt|hurting|harm|harming) (myself|himself|herself|themselves)",
     ),
     (
         "overdose",
@@ -163,7 +164,12 @@ _RISKS: list[tuple[str, str]] = [
         "head",
         r"hit (my|his|her|their) head (and|now)|(vomiting|throwing up) after (a fall|hitting)",
     ),
-    ("poison", r"poison\w*|bitten by a (snake|spider)|snake bite|snakebite"),
+    (
+        "poison",
+        r"poison\w*|bitten by a (snake|spider)|snake bite|snakebite"
+        r"|(swallowed|drank|drunk|ate|eaten) (some |a lot of |the )?(bleach|poison|detergent"
+        r"|chemicals|battery|batteries|button battery|pills|tablets|medicine|rat bait|weed killer)",
+    ),
 ]  # fmt: skip
 _COMPILED = [(name, re.compile(rf"\b(?:{pattern})\b")) for name, pattern in _RISKS]
 
@@ -174,7 +180,8 @@ _FIGURES = re.compile(
     r"|heat stroke"
     r"|swimming stroke|stroke (of luck|of genius)|dying (to|for) \w+|dead (tired|set|keen|easy)"
     r"|blood (test|tests|pressure|work)|(my|a) (dead|sore) (arm|leg)"
-    r"|collapsed (arch|arches|disc|discs|disk|disks)|stroke (rehab\w*|recovery|patient|survivor)"
+    r"|collapsed (arch|arches|disc|discs|disk|disks)|collapsed on (the|my) (couch|sofa|bed)"
+    r"|stroke (rehab\w*|recovery|patient|survivor)"
     r"|(after|since) (a|my|his|her|their) stroke|post stroke|(had|has had) a stroke (last|in|a few"
     r"|some|two|three|years|months|weeks|back)"
     r")\b"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from receptionist.agent.choosing import names_a_day
+from receptionist.agent.choosing import names_a_day, split_move
 from receptionist.agent.confirm import Reply, classify_reply
 from receptionist.agent.dates import split_birth_date, when_phrase
 from receptionist.agent.describe import speak_slots
@@ -148,7 +148,11 @@ class GuidedEngine(BookingSteps, CallerSteps):
         heard = intents(text)
         if Intent.EMERGENCY in heard:
             number = box.clinic.script.emergency_number
-            # Said to the caller, at once, whatever the flow was doing; the flow stays put.
+            # Said to the caller, at once, whatever the flow was doing. A read-back waiting
+            # for a yes is dropped: an "okay" after this line is not a yes to it.
+            box.session.pending = None
+            if self.stage is Stage.CONFIRM:
+                self.stage = Stage.ANYTHING_ELSE
             return (
                 f"That sounds like an emergency. Please hang up and call {number} now, or ask "
                 f"someone with you to call {number}. If no one is in danger, I'm still here."
@@ -249,9 +253,8 @@ class GuidedEngine(BookingSteps, CallerSteps):
             return
         named, request.when = text, None
         if request.intent is Intent.MOVE:
-            before, sep, after = text.rpartition(" to ")
-            named = before if sep else text
-            request.when = when_phrase(after if sep else text)
+            named, after = split_move(text, box.clinic.today())
+            request.when = when_phrase(after or text)
         request.appointment_said = named
         # The day the appointment is on narrows the list; "my" and "one" mark a reference,
         # which `when_phrase` leaves out on purpose, so they go first here.
