@@ -33,10 +33,8 @@ def require_patient(box: Toolbox) -> str:
     return patient.id
 
 
-def _check_readback(box: Toolbox, pending: PendingConfirmation | None, action: str) -> None:
+def _check_readback(box: Toolbox, pending: PendingConfirmation, action: str) -> None:
     """The caller must have answered the read-back of exactly this action with a yes."""
-    if pending is None:
-        return
     if box.session.caller_turns <= pending.after_caller_turn:
         raise Refusal(
             "The caller has not answered the read-back yet. Read it back and wait for them: "
@@ -136,7 +134,9 @@ def readback_gate(
 ) -> ToolResult | None:
     """Ask for the read-back first; once answered, let the write through only on a yes."""
     pending = box.session.pending
-    if confirmed and pending is not None and pending.matches(action, slot_ref, appointment_ref):
+    if pending is not None and confirming(
+        box, action, confirmed, slot_ref=slot_ref, appointment_ref=appointment_ref
+    ):
         _check_readback(
             box, pending, {"book": "booked", "reschedule": "moved"}.get(action, action + "led")
         )

@@ -52,7 +52,7 @@ class BookingSteps(Steps):
     async def _on_when(self, box: Toolbox, text: str) -> str:
         self._note_details(box, text)
         if self.request.when is None:
-            if classify_reply(text) is Reply.YES or "any" in text.lower():
+            if classify_reply(text) is Reply.YES or mentions(text, ["any", "anytime", "whenever"]):
                 self.request.when = "asap"
             else:
                 return "Which day suits you best, and morning or afternoon?"
