@@ -160,3 +160,16 @@ async def test_an_emergency_drops_the_readback(clinic: Clinic, demo_pms: PMSAdap
     assert "000" in urgent
     await say(call, "okay")
     assert len(await upcoming(demo_pms, "Henry Lee")) == len(before)
+
+
+async def test_not_that_one_at_a_cancel_readback_asks_which(
+    clinic: Clinic, demo_pms: PMSAdapter
+) -> None:
+    before = await upcoming(demo_pms, "Olivia Smith")
+    call = guided(clinic)
+    await say(call, "I need to cancel my Wednesday appointment")
+    await say(call, OLIVIA)
+    await say(call, "the 9 am one")
+    again = await say(call, "no, not that one")
+    assert "Which one?" in again and "4 pm" in again
+    assert len(await upcoming(demo_pms, "Olivia Smith")) == len(before)

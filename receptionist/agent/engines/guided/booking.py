@@ -210,6 +210,9 @@ class BookingSteps(Steps):
             if request.appointment_when or names_a_time(text):
                 request.appointment_ref = None
                 return await self._advance(box)
+            if mentions(text, ["that one", "wrong one", "other one", "different one"]):
+                request.appointment_ref = request.appointment_said = None  # "not that one": which?
+                return await self._advance(box)
             request.appointment_said = None
             self.stage = Stage.ANYTHING_ELSE
             return "Okay, I've left it as it is. Is there anything else I can help with?"
