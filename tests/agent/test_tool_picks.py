@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pms_adapters.diary_adapter import DiaryAdapter
-from receptionist.agent.toolbox import Clinic
+from receptionist.agent.toolbox import Clinic, Toolbox
 from tests.agent.test_tools import OLIVIA, bookings, caller_says, offered, toolbox
 
 pytestmark = pytest.mark.anyio
@@ -114,14 +114,20 @@ async def test_the_callers_own_name_is_not_a_practitioner(clinic: Clinic) -> Non
     assert tom.ok, tom.say
 
 
-async def test_a_yes_to_what_came_after_the_readback_writes_nothing(
-    clinic: Clinic, demo_pms: DiaryAdapter
-) -> None:
+async def read_back_first_offer(clinic: Clinic) -> tuple[Toolbox, list[str]]:
+    """Olivia identified, Tuesday's times with Sarah offered, the first one read back."""
     box = toolbox(clinic)
-    before = await bookings(demo_pms)
     await box.call("identify_caller", OLIVIA)
     refs = await offered(box)
     await box.call("book_appointment", {"slot": refs[0]})
+    return box, refs
+
+
+async def test_a_yes_to_what_came_after_the_readback_writes_nothing(
+    clinic: Clinic, demo_pms: DiaryAdapter
+) -> None:
+    box, refs = await read_back_first_offer(clinic)
+    before = await bookings(demo_pms)
     caller_says(box, "is there parking?")
     await box.call("clinic_info", {"topic": "parking"})
     caller_says(box, "ok great")
@@ -133,11 +139,8 @@ async def test_a_yes_to_what_came_after_the_readback_writes_nothing(
 async def test_new_times_offered_drop_the_readback_before_them(
     clinic: Clinic, demo_pms: DiaryAdapter
 ) -> None:
-    box = toolbox(clinic)
+    box, refs = await read_back_first_offer(clinic)
     before = await bookings(demo_pms)
-    await box.call("identify_caller", OLIVIA)
-    refs = await offered(box)
-    await box.call("book_appointment", {"slot": refs[0]})
     caller_says(box, "hmm, anything on Thursday instead?")
     await offered(box, when="Thursday")
     caller_says(box, "yes please")
