@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 from rapidfuzz import fuzz
 
+from receptionist.agent.dates import DAY_ORDINALS, MONTH_NAMES, WEEKDAY_NAMES
 from receptionist.agent.matching import fold
 
 
@@ -47,22 +48,9 @@ class Choice:
     heard: bool = False
 
 
-_WEEKDAYS = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "wed": 2,
-    "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5,
-    "sunday": 6,
-}  # fmt: skip
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-         ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-         ("december", "dec")],
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
+# Day and month words come from the date resolver's vocabulary, so both read them alike.
+_WEEKDAYS = WEEKDAY_NAMES
+_MONTHS = MONTH_NAMES
 _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -75,15 +63,7 @@ _ORDINAL_WORDS = {
     "first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "1st": 0, "2nd": 1,
     "3rd": 2, "4th": 3, "5th": 4,
 }  # fmt: skip
-_DAY_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "twenty first": 21, "twenty second": 22,
-    "twenty third": 23, "twenty fourth": 24, "twenty fifth": 25, "twenty sixth": 26,
-    "twenty seventh": 27, "twenty eighth": 28, "twenty ninth": 29, "thirtieth": 30,
-    "thirty first": 31,
-}  # fmt: skip
+_DAY_ORDINALS = DAY_ORDINALS
 _PARTS = {
     "morning": (0, 12), "afternoon": (12, 17), "arvo": (12, 17), "evening": (17, 24),
     "lunchtime": (11, 14),
@@ -246,8 +226,9 @@ def names_a_day(text: str, today: date) -> bool:
     )
 
 
-def _named(text: str, name: str) -> bool:
-    """Whether a word of `name` (a person, type or place) was said, allowing for spelling."""
+def name_said(text: str, name: str) -> bool:
+    """Whether a word of `name` (a person, type or place) was said in the folded `text`,
+    allowing for speech-to-text spelling ("Sara" for Sarah)."""
     said = text.split()
     for part in fold(name).split():
         if len(part) < 3 or part in ("with", "and", "the", "for"):
@@ -269,7 +250,7 @@ def _distinctive(names: Sequence[str]) -> list[set[str]]:
 _NOT = {"not", "but", "except", "than", "besides", "apart", "dont", "isnt"}
 
 
-def _position(text: str, count: int) -> int | None:
+def said_position(text: str, count: int) -> int | None:
     """ "The first one", "the second", "the last", "option two", a keypad digit."""
     words = text.split()
     if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= count:
@@ -328,30 +309,30 @@ def pick(
         narrow([any(lo <= o.starts.hour < hi for lo, hi in parts) for o in options])
     for names in ([o.practitioner for o in options], [o.type for o in options]):
         if len(set(names)) > 1:
-            hits = [_named(said, name) for name in names]
+            hits = [name_said(said, name) for name in names]
             if any(hits):
                 narrow(hits)
     places = [o.location or "" for o in options]
     if len(set(places)) > 1:
         own = _distinctive(places)
         hits = [
-            bool(words & set(said.split())) or _named(said, place)
+            bool(words & set(said.split())) or name_said(said, place)
             for words, place in zip(own, places, strict=True)
         ]
         if any(hits):
             narrow(hits)
     if said.isdigit():  # a keypad press (a relay sends a digit as it is): the position
-        position = _position(said, len(options))
+        position = said_position(said, len(options))
         if position is not None:
             return Choice(position, (position,), True)
     theirs = {fold(n) for o in options for n in (o.practitioner, o.type, o.location or "")}
     others = [name for name in elsewhere if fold(name) not in theirs]
-    if any(_named(said, name) for name in others) and not any(
-        _named(said, name) for name in theirs if name
+    if any(name_said(said, name) for name in others) and not any(
+        name_said(said, name) for name in theirs if name
     ):
         narrow([False] * len(options))  # a practitioner, type or place none of them has
     ordered = sorted(fits)
-    position = _position(said, len(ordered) if heard else len(options))
+    position = said_position(said, len(ordered) if heard else len(options))
     if heard:
         if len(ordered) == 1:
             return Choice(ordered[0], tuple(ordered), True)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pms_adapters.types import Appointment, AppointmentType, Slot
-from receptionist.agent.choosing import Option
+from receptionist.agent.choosing import Choice, Option, pick
+from receptionist.agent.matching import fold
 from receptionist.agent.speech import join_words, say_day, say_time, say_when
 from receptionist.agent.toolbox import Toolbox
 
@@ -95,3 +96,18 @@ async def describe_move(box: Toolbox, current: Appointment, slot: Slot) -> str:
     who = practitioners.get(slot.practitioner_id, "a practitioner")
     to = say_when(slot.starts_at.astimezone(box.clinic.zone), box.clinic.today())
     return f"your {await describe_slot(box, current)}, to {to} with {who}"
+
+
+async def caller_picks(
+    box: Toolbox, texts: Sequence[str], items: Sequence[Slot | Appointment]
+) -> list[Choice]:
+    """What each of the caller's lines picks among these slots or appointments, with the
+    caller's own name left out ("Mia Nguyen" never picks Tom Nguyen's time)."""
+    own = box.session.patient_name_words()
+    options = await as_options(box, items)
+    elsewhere = await clinic_words(box)
+    today = box.clinic.today()
+    return [
+        pick(" ".join(w for w in fold(text).split() if w not in own), options, today, elsewhere)
+        for text in texts
+    ]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pms_adapters.types import Appointment, Patient, Slot
+from receptionist.agent.matching import fold
 
 
 class Outcome(enum.StrEnum):
@@ -182,6 +183,12 @@ class CallSession:
         ref = f"s{len(self.offers) + 1}"
         self.offers[ref] = slot
         return ref
+
+    def patient_name_words(self) -> set[str]:
+        """The identified caller's own name, folded: never a practitioner's or a pick."""
+        if self.patient is None:
+            return set()
+        return set(fold(f"{self.patient.first_name} {self.patient.last_name}").split())
 
     def put_choices(self, refs: list[str]) -> None:
         """The caller has just heard these refs (slots or appointments) to choose from."""

@@ -134,8 +134,12 @@ from receptionist.agent.dates.windows import (
     NextWeekday,
     TimeWindow,
 )
+from receptionist.agent.dates.words import DAY_ORDINALS, MONTH_NAMES, WEEKDAY_NAMES
 
 __all__ = [
+    "DAY_ORDINALS",
+    "MONTH_NAMES",
+    "WEEKDAY_NAMES",
     "AROUND_MARGIN",
     "ASAP_DAYS",
     "AT_LENGTH",

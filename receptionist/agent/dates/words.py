@@ -64,6 +64,16 @@ _ORDINALS: Mapping[str, int] = {
     )
 }
 _ORDINAL_TENS: Mapping[str, int] = {"twentieth": 20, "thirtieth": 30}
+
+# The day and month words other readers share (the chooser matches offered times with them).
+WEEKDAY_NAMES: Mapping[str, int] = _WEEKDAY_NAMES
+MONTH_NAMES: Mapping[str, int] = _MONTH_NAMES
+DAY_ORDINALS: Mapping[str, int] = {
+    **_ORDINALS,
+    **_ORDINAL_TENS,
+    **{f"twenty {w}": 20 + n for w, n in _ORDINALS.items() if n < 10},
+    "thirty first": 31,
+}
 _SMALL_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 # Words that may be left over once every day and time has been read.

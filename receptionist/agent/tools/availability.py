@@ -133,12 +133,9 @@ async def find_availability(box: Toolbox, args: FindAvailability) -> ToolResult:
 
 def _not_the_caller(box: Toolbox, said: str) -> None:
     """A name is the caller's or a practitioner's, never both: "Mia Nguyen" is not Tom Nguyen."""
-    patient = box.session.patient
-    if patient is None:
-        return
-    own = set(fold(f"{patient.first_name} {patient.last_name}").split())
-    words = set(fold(said).replace("dr ", "").split()) - {"dr", "doctor"}
-    if words and words <= own:
+    own = box.session.patient_name_words()
+    words = set(fold(said).split()) - {"dr", "doctor"}
+    if own and words and words <= own:
         raise Refusal(
             "That is the caller's own name, not a practitioner's. Ask who they would like to "
             "see, or search with anyone."

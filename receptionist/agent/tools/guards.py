@@ -8,10 +8,9 @@ from datetime import timedelta
 from typing import Literal
 
 from pms_adapters.types import Appointment, Slot, Window
-from receptionist.agent.choosing import pick, split_move
+from receptionist.agent.choosing import split_move
 from receptionist.agent.confirm import Reply, classify_reply
-from receptionist.agent.describe import as_options, clinic_words, describe_slot
-from receptionist.agent.matching import fold
+from receptionist.agent.describe import caller_picks, describe_slot
 from receptionist.agent.session import PendingConfirmation
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
@@ -85,27 +84,17 @@ async def check_pick(box: Toolbox, ref: str, *, moving: bool = False) -> None:
         pending and ref in (pending.slot_ref, pending.appointment_ref)
     ):
         return  # not among the latest choices, or already checked when it was read back
-    own: set[str] = set()
-    if session.patient is not None:  # the caller's own name names no practitioner
-        own = set(fold(f"{session.patient.first_name} {session.patient.last_name}").split())
-    turns = []
-    for text in session.caller_texts_since(session.choices_at_turn):
-        if moving and ref in session.appointments and ref not in session.offers:
-            text = split_move(text, box.clinic.today())[0]  # "the 12:45 one, to Friday"
-        turns.append(" ".join(w for w in fold(text).split() if w not in own))
+    own_appointment = ref in session.appointments and ref not in session.offers
+    turns = session.caller_texts_since(session.choices_at_turn)
+    if moving and own_appointment:  # "the 12:45 one, to Friday": only the first half names it
+        turns = [split_move(text, box.clinic.today())[0] for text in turns]
     items = [session.offers.get(r) or session.appointments[r] for r in session.choices]
-    options = await as_options(box, items)
-    elsewhere = await clinic_words(box)
-    heard = [
-        choice
-        for choice in (pick(text, options, box.clinic.today(), elsewhere) for text in turns)
-        if choice.heard
-    ]
+    heard = [choice for choice in await caller_picks(box, turns, items) if choice.heard]
     if not heard:
         return
     # Offers: the caller's latest pick counts ("the Tuesday one", "the 4 then"). Their own
     # appointments: the first, since what follows is about the new time.
-    choice = heard[0] if ref in session.appointments and ref not in session.offers else heard[-1]
+    choice = heard[0] if own_appointment else heard[-1]
     if choice.index is not None and session.choices[choice.index] == ref:
         return
     if choice.index is not None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from receptionist.agent.choosing import names_a_day, names_a_time
+from receptionist.agent.choosing import names_a_day, names_a_time, said_position
 from receptionist.agent.confirm import Reply, classify_reply, puts_off
 from receptionist.agent.describe import describe_slot, speak_slots
 from receptionist.agent.engines.guided.intents import Intent
 from receptionist.agent.engines.guided.state import OPTIONS, Request, Stage, Steps
-from receptionist.agent.engines.guided.understand import choose_ordinal, spot_type
-from receptionist.agent.matching import mentions
+from receptionist.agent.engines.guided.understand import spot_type
+from receptionist.agent.matching import fold, mentions
 from receptionist.agent.policy import bookable_by_phone
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Toolbox, ToolResult
@@ -41,7 +41,7 @@ class BookingSteps(Steps):
         kind = spot_type(text, types)
         listed = self._listed_types or [t.name for t in types]
         if kind is None:
-            picked = choose_ordinal(text, len(listed))
+            picked = said_position(fold(text), len(listed))
             if picked is None:
                 return "Sorry, which one: " + join_words(listed) + "?"
             kind = next(t for t in types if t.name == listed[picked])

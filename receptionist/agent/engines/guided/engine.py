@@ -273,16 +273,14 @@ class GuidedEngine(BookingSteps, CallerSteps):
     def _own_name(self, text: str, box: Toolbox) -> set[str]:
         """The caller's own name, as said or identified: never a practitioner's."""
         names = [self.request.said_name or ""]
-        patient = box.session.patient
-        if patient is not None:
-            names.append(f"{patient.first_name} {patient.last_name}")
         if self.request.pending_identity is not None:
             names.append(" ".join(self.request.pending_identity[:2]))
         names.append(" ".join(introduced_name(text) or ()))
         said = identity(text) if self.stage is Stage.IDENTITY else None
         if said is not None:
             names.append(f"{said.first_name} {said.last_name}")
-        return {word for name in names for word in fold(name).split()}
+        said_words = {word for name in names for word in fold(name).split()}
+        return said_words | box.session.patient_name_words()
 
     def _note_details(self, box: Toolbox, text: str) -> None:
         """Remember any type, practitioner, place or time the caller mentioned."""

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pms_adapters.types import Appointment, Slot
-from receptionist.agent.choosing import Choice, pick
-from receptionist.agent.describe import as_options, clinic_words
+from receptionist.agent.choosing import Choice
+from receptionist.agent.describe import caller_picks
 from receptionist.agent.engines.guided.intents import Intent
-from receptionist.agent.matching import fold
 from receptionist.agent.toolbox import Toolbox, ToolResult
 
 
@@ -92,15 +91,8 @@ class Steps(abc.ABC):
         return (r.when, r.practitioner, r.type_name, r.location)
 
     async def picked(self, box: Toolbox, text: str, items: Sequence[Slot | Appointment]) -> Choice:
-        """Which of these (as the caller heard them) the words pick; the caller's own name is
-        left out, so "Mia Nguyen" never picks Tom Nguyen's time."""
-        words = fold(text).split()
-        patient = box.session.patient
-        if patient is not None:
-            own = set(fold(f"{patient.first_name} {patient.last_name}").split())
-            words = [w for w in words if w not in own]
-        options = await as_options(box, items)
-        return pick(" ".join(words), options, box.clinic.today(), await clinic_words(box))
+        """Which of these (as the caller heard them) the words pick."""
+        return (await caller_picks(box, [text], items))[0]
 
     @abc.abstractmethod
     async def _search(self, box: Toolbox) -> str:

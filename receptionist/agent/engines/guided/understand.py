@@ -1,8 +1,9 @@
 """What the guided engine reads in a caller's words: the request, names, days and choices.
 
-Deterministic and small on purpose: keyword intents, names spotted against the clinic's own
-lists (fuzzy, so speech-to-text spellings still match), the date/time words lifted out of a
-sentence for the date resolver, a pick among offered times, and a name plus date of birth.
+Deterministic and small on purpose: names spotted against the clinic's own lists (fuzzy, so
+speech-to-text spellings still match), the kind of appointment, a name plus date of birth, and
+a time said on its own refining a day said earlier. Intents are in `intents`, picks among
+offers in `receptionist.agent.choosing`, day and time words in `receptionist.agent.dates`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rapidfuzz import fuzz
-
 from pms_adapters.types import AppointmentType, Location, Practitioner
-from receptionist.agent.choosing import names_a_day
+from receptionist.agent.choosing import name_said, names_a_day
 from receptionist.agent.dates import split_birth_date
 from receptionist.agent.matching import TYPE_SYNONYMS, fold, mentions
 
@@ -32,21 +31,15 @@ def _words(text: str) -> list[str]:
     return fold(text).split()
 
 
-def _word_hit(word: str, said: Sequence[str]) -> bool:
-    if len(word) < 3:
-        return False
-    return any(fuzz.ratio(word, other) >= (100 if len(word) <= 4 else 84) for other in said)
-
-
 def spot_practitioner(text: str, practitioners: Sequence[Practitioner]) -> Practitioner | None:
-    said = _words(text)
-    hits = [p for p in practitioners if any(_word_hit(w, said) for w in _words(p.name))]
+    """The one practitioner whose name was said, if exactly one was."""
+    hits = [p for p in practitioners if name_said(fold(text), p.name)]
     return hits[0] if len(hits) == 1 else None
 
 
 def spot_location(text: str, locations: Sequence[Location]) -> Location | None:
-    said = _words(text)
-    hits = [loc for loc in locations if any(_word_hit(w, said) for w in _words(loc.name))]
+    """The one location whose name was said, if exactly one was."""
+    hits = [loc for loc in locations if name_said(fold(text), loc.name)]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -73,25 +66,6 @@ def spot_type(text: str, types: Sequence[AppointmentType]) -> AppointmentType | 
         if said & distinctive or any(fold(s) in distinctive for s in said):
             hits.append(kind)
     return hits[0] if len(hits) == 1 else None
-
-
-# -- choosing among offers ------------------------------------------------------------------
-
-_ORDINALS = {
-    "first": 0, "1st": 0, "one": 0, "earliest": 0, "second": 1, "2nd": 1, "two": 1,
-    "middle": 1, "third": 2, "3rd": 2, "three": 2,
-}  # fmt: skip
-
-
-def choose_ordinal(text: str, count: int) -> int | None:
-    """ "The first one", "the second", "the last": a position in a list said aloud."""
-    words = fold(text).split()
-    for word in words:
-        if word in ("last", "latest") and count > 1:
-            return count - 1
-        if word in _ORDINALS and word not in ("one", "two", "three") and _ORDINALS[word] < count:
-            return _ORDINALS[word]
-    return None
 
 
 # -- who is calling -------------------------------------------------------------------------
