@@ -77,6 +77,23 @@ class Settings(BaseSettings):
     # Seconds a call's websocket token stays valid after the voice webhook issued it.
     call_token_ttl: int = Field(default=120, ge=5, le=3600)
     sms_confirmations: bool = True
+    # Shared state every worker sees (single-use call tokens, webhook replays, lockouts):
+    # Redis when set (redis://host:6379/0), else the service's database.
+    redis_url: str | None = None
+
+    # -- limits ---------------------------------------------------------------------------------
+    # Largest websocket frame accepted from Twilio (bytes); a larger one ends that call.
+    max_frame_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Longest caller utterance passed to the agent (characters); the rest is dropped and noted.
+    max_utterance_chars: int = Field(default=1000, ge=50, le=100_000)
+    # Largest Twilio webhook body (bytes); a larger one is refused with 413 unread.
+    max_webhook_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    # Opening a clinic's PMS (first call): how long to wait, and how long a failure is
+    # remembered before the next call tries again (the circuit breaker backs off from there).
+    pms_open_timeout: float = Field(default=5.0, gt=0, le=60)
+    pms_open_retry_after: float = Field(default=15.0, ge=0, le=3600)
+    # /docs and /openapi.json: on outside production unless set.
+    api_docs: bool | None = None
 
     @property
     def webhook_auth_token(self) -> str:

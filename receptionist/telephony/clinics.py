@@ -47,6 +47,10 @@ from receptionist.settings import Settings
 Mode = Literal["relay", "realtime"]
 
 
+class ClinicUnavailable(Exception):
+    """The clinic's PMS could not be opened (down, hung, misconfigured, or its circuit open)."""
+
+
 def e164(value: str) -> str:
     try:
         parsed = phonenumbers.parse(value, None)

@@ -15,6 +15,7 @@ import phonenumbers
 from receptionist.agent.session import CallSession, Outcome
 from receptionist.calls import CallStore
 from receptionist.settings import Settings
+from receptionist.telephony import tokens
 from receptionist.telephony.clinics import ClinicDirectory, LiveClinic
 from receptionist.telephony.confirmations import confirmation_text
 from receptionist.telephony.control import TwilioControl, TwilioError
@@ -53,6 +54,11 @@ class Telephony:
     @property
     def token_secret(self) -> str:
         return self.settings.webhook_auth_token
+
+    async def admit(self, token: str, call_sid: str) -> tokens.CallClaims:
+        """Let a call's websocket in: the token must be genuine, unexpired, for this call and
+        not used before (raises `tokens.InvalidToken`)."""
+        return tokens.verify(token, self.token_secret, call_sid=call_sid)
 
     def public_url(self, path: str) -> str:
         base = (self.settings.public_base_url or "").rstrip("/")
