@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -22,7 +23,10 @@ from receptionist.settings import Settings
 from receptionist.telephony import media, relay, webhooks
 from receptionist.telephony.clinics import ClinicDirectory
 from receptionist.telephony.control import TwilioControl
+from receptionist.telephony.ledger import DatabaseLedger, Ledger, RedisLedger
 from receptionist.telephony.service import Telephony
+
+logger = logging.getLogger(__name__)
 
 
 def get_diary(request: Request) -> Diary:
@@ -61,10 +65,17 @@ class ClinicSlots(BaseModel):
     appointment_types: list[AppointmentTypeSlots]
 
 
+def build_ledger(settings: Settings, diary: Diary) -> Ledger:
+    """What every worker shares: Redis when configured, else the service's database."""
+    if settings.redis_url:
+        return RedisLedger.from_url(settings.redis_url)
+    return DatabaseLedger(diary.engine)
+
+
 def build_telephony(settings: Settings, diary: Diary) -> Telephony:
     """The telephony layer's shared state: clinics, the call record, Twilio's REST API."""
     store = CallStore(diary.engine)
-    store.create_tables()
+    store.create_tables()  # the ledger's table too (its migration is the call record's)
     control = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
         control = TwilioControl(
@@ -73,7 +84,24 @@ def build_telephony(settings: Settings, diary: Diary) -> Telephony:
             api_base_url=settings.twilio_api_base_url,
         )
     directory = ClinicDirectory(settings, diary, now=diary.clock.now)
-    return Telephony(settings, directory, store, control, now=diary.clock.now)
+    ledger = build_ledger(settings, diary)
+    return Telephony(settings, directory, store, control, ledger, now=diary.clock.now)
+
+
+def announce_development_token(settings: Settings) -> None:
+    """Say once, at start, that webhooks are signed with a random token, and how to call in.
+
+    Only in development without TWILIO_AUTH_TOKEN; the token is printed because it is made
+    for this run alone and `receptionist call` (another process) needs it to sign.
+    """
+    if settings.environment != "development" or not settings.random_auth_token:
+        return
+    logger.warning(
+        "TWILIO_AUTH_TOKEN is unset: webhooks are signed with a random development token for"
+        " this run only. To phone in: receptionist call --auth-token %s"
+        " (or set TWILIO_AUTH_TOKEN for both)",
+        settings.webhook_auth_token,
+    )
 
 
 def create_app(settings: Settings | None = None, diary: Diary | None = None) -> FastAPI:
@@ -89,14 +117,23 @@ def create_app(settings: Settings | None = None, diary: Diary | None = None) -> 
             with write_session(app.state.diary.engine) as session:
                 ensure_demo_clinic(session, sydney_today(app.state.diary.clock.now()))
         app.state.telephony = build_telephony(settings, app.state.diary)
+        announce_development_token(settings)
         try:
             yield
         finally:
             await app.state.telephony.aclose()
+            await app.state.telephony.ledger.aclose()
             if opened:
                 app.state.diary.close()
 
-    app = FastAPI(title="Clinic receptionist", lifespan=lifespan)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Clinic receptionist",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.include_router(webhooks.router)
     app.include_router(relay.router)
     app.include_router(media.router)

@@ -171,18 +171,34 @@ def call(
     ),
     caller: str = typer.Option("+61412345678", "--from", help="The caller's number."),
     called: str = typer.Option("+61255501234", "--to", help="The clinic's number."),
+    auth_token: str | None = typer.Option(
+        None,
+        "--auth-token",
+        envvar="TWILIO_AUTH_TOKEN",
+        help="The token the service signs webhooks with (TWILIO_AUTH_TOKEN; in development"
+        " without one, the random token `receptionist serve` prints at start).",
+    ),
 ) -> None:
     """Phone a running service as Twilio would: type as the caller ("#1" presses 1)."""
     import asyncio
 
     from receptionist.telephony.simulator import CallSimulator, run_interactive
 
+    if not auth_token:
+        typer.echo(
+            "receptionist call needs the service's signing token: pass --auth-token with the"
+            " one `receptionist serve` printed at start (development), or set TWILIO_AUTH_TOKEN"
+            " to the same value for both.",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = Settings()
+    token = auth_token
 
     async def main() -> None:
         sim = CallSimulator(
             url,
-            settings.webhook_auth_token,
+            token,
             public_base_url=public_url or settings.public_base_url or url,
             caller=caller,
             called=called,

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from diary.db import normalise_url
 
-# Signs webhooks when no Twilio account is configured, so `receptionist call` works out of the
-# box; production refuses to start without a real token.
-DEVELOPMENT_AUTH_TOKEN = "development-twilio-auth-token"
+# The fixed development token this service once shipped with: anyone could sign with it.
+_RETIRED_AUTH_TOKENS = frozenset({"development-twilio-auth-token"})
 
 
 class Settings(BaseSettings):
@@ -95,12 +102,29 @@ class Settings(BaseSettings):
     # /docs and /openapi.json: on outside production unless set.
     api_docs: bool | None = None
 
+    # Signs webhooks in development when TWILIO_AUTH_TOKEN is unset: random per start, never
+    # a constant someone else could sign with.
+    _development_auth_token: str = PrivateAttr(default_factory=lambda: secrets.token_urlsafe(24))
+
     @property
     def webhook_auth_token(self) -> str:
-        """The Twilio auth token that signs webhooks (a fixed one in development and tests)."""
+        """The Twilio auth token that signs webhooks (in development without one, a random
+        token made when these settings were)."""
         if self.twilio_auth_token is not None:
             return self.twilio_auth_token.get_secret_value()
-        return DEVELOPMENT_AUTH_TOKEN
+        return self._development_auth_token
+
+    @property
+    def random_auth_token(self) -> bool:
+        """Whether webhooks are signed with the random development token."""
+        return self.twilio_auth_token is None
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.environment != "production"
 
     @property
     def use_openai(self) -> bool:
@@ -110,7 +134,8 @@ class Settings(BaseSettings):
         return self.engine == "auto" and self.openai_api_key is not None
 
     @model_validator(mode="after")
-    def _production_secrets(self) -> Settings:
+    def _secrets(self) -> Settings:
+        token = self.twilio_auth_token.get_secret_value() if self.twilio_auth_token else None
         if self.environment == "production":
             secret = self.slot_secret.get_secret_value() if self.slot_secret else ""
             if len(secret.encode()) < 16:
@@ -120,6 +145,15 @@ class Settings(BaseSettings):
                     "production needs TWILIO_AUTH_TOKEN and RECEPTIONIST_PUBLIC_BASE_URL"
                     " (webhook signatures are checked against them)"
                 )
+            if token is not None and len(token) < 16:
+                raise ValueError("production needs the account's real TWILIO_AUTH_TOKEN")
+        if token is not None and (not token.strip() or token in _RETIRED_AUTH_TOKENS):
+            raise ValueError("TWILIO_AUTH_TOKEN is a placeholder: set the account's real token")
+        if self.environment != "development" and token is None:
+            raise ValueError(
+                f"{self.environment} needs TWILIO_AUTH_TOKEN (webhook signatures and call tokens"
+                " are checked with it; only development makes a random one)"
+            )
         return self
 
     @field_validator("database_url")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,9 +20,13 @@ from receptionist.telephony import tokens
 from receptionist.telephony.clinics import ClinicDirectory, LiveClinic
 from receptionist.telephony.confirmations import confirmation_text
 from receptionist.telephony.control import TwilioControl, TwilioError
+from receptionist.telephony.ledger import Ledger, LedgerUnavailable
 from receptionist.telephony.live import LiveCalls
 
 logger = logging.getLogger(__name__)
+
+# A used token is remembered this long past its expiry, for workers whose clocks run behind.
+TOKEN_CLOCK_SLACK_S = 60.0
 
 
 def caller_e164(raw: str | None) -> str | None:
@@ -45,6 +50,8 @@ class Telephony:
     directory: ClinicDirectory
     store: CallStore
     control: TwilioControl | None
+    # Shared by every worker: used call tokens, answered voice webhooks, lockout counts.
+    ledger: Ledger
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     live: LiveCalls = field(default_factory=LiveCalls)
     _realtime: openai.AsyncOpenAI | None = None
@@ -53,12 +60,23 @@ class Telephony:
 
     @property
     def token_secret(self) -> str:
+        """Signs call tokens (its key is derived apart from the webhook signatures')."""
         return self.settings.webhook_auth_token
 
     async def admit(self, token: str, call_sid: str) -> tokens.CallClaims:
         """Let a call's websocket in: the token must be genuine, unexpired, for this call and
-        not used before (raises `tokens.InvalidToken`)."""
-        return tokens.verify(token, self.token_secret, call_sid=call_sid)
+        not used before (raises `tokens.InvalidToken`). It is used up here, atomically for
+        every worker, so a second socket with the same token is refused and the first call
+        keeps its record. When the ledger cannot be reached nobody is let in."""
+        claims = tokens.verify(token, self.token_secret, call_sid=call_sid)
+        remaining = claims.expires - time.time() + TOKEN_CLOCK_SLACK_S
+        try:
+            first = await self.ledger.claim("call-token:" + token, remaining)
+        except LedgerUnavailable as exc:
+            raise tokens.InvalidToken("token ledger unreachable") from exc
+        if not first:
+            raise tokens.InvalidToken("token already used")
+        return claims
 
     def public_url(self, path: str) -> str:
         base = (self.settings.public_base_url or "").rstrip("/")

@@ -2,7 +2,11 @@
 
 The voice webhook (signed by Twilio) issues a token naming the call and the clinic; TwiML
 passes it to the websocket as a `<Parameter>`; the socket checks it before doing anything
-else. A token for another call, a stale one, or a forged one is refused.
+else. A token for another call, a stale one, or a forged one is refused; one already used is
+refused by `Telephony.admit`, which consumes it in the shared ledger.
+
+A token is `claims.mac`: the claims are not secret, the MAC is. `unsealed` and `seal` let the
+voice webhook remember its answer without storing a usable token.
 """
 
 from __future__ import annotations
@@ -42,8 +46,18 @@ def issue(call_sid: str, clinic: str, secret: str, ttl: float, now: float | None
     """A token for this call at this clinic, valid for `ttl` seconds."""
     expires = (time.time() if now is None else now) + ttl
     body = _b64(json.dumps({"c": call_sid, "k": clinic, "e": round(expires, 3)}).encode())
-    mac = hmac.new(_key(secret), body.encode(), hashlib.sha256).digest()[:18]
-    return f"{body}.{_b64(mac)}"
+    return seal(body, secret)
+
+
+def seal(claims: str, secret: str) -> str:
+    """The token for these (encoded) claims: the claims and their MAC."""
+    mac = hmac.new(_key(secret), claims.encode(), hashlib.sha256).digest()[:18]
+    return f"{claims}.{_b64(mac)}"
+
+
+def unsealed(token: str) -> str:
+    """A token's encoded claims without its MAC: safe to store, useless as a token."""
+    return token.partition(".")[0]
 
 
 def verify(

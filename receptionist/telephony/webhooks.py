@@ -2,7 +2,13 @@
 
 Every request must carry a valid `X-Twilio-Signature`, computed by Twilio over the public URL
 it called (the configured `public_base_url`, so it holds behind a proxy). A forged or missing
-signature gets 403 and nothing else happens: no session, no record, no clinic opened.
+signature gets 403 and nothing else happens: no session, no record, no clinic opened. Before
+that, the body must be what Twilio sends: a form (else 415), no larger than
+`max_webhook_bytes` (else 413, read no further), that parses (else 400).
+
+The voice webhook answers a CallSid once: a replay, even a concurrent one, gets the same TwiML
+(remembered in the ledger) and makes no second record. A clinic that cannot be opened still
+gets its call recorded, and the caller is put through to the clinic or can leave a voicemail.
 """
 
 from __future__ import annotations
@@ -10,14 +16,18 @@ from __future__ import annotations
 import json
 import logging
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
 from pms_adapters.errors import PMSError
 from receptionist.agent.session import CallSession
 from receptionist.telephony import tokens
+from receptionist.telephony.clinics import ClinicConfig, ClinicUnavailable, LiveClinic
+from receptionist.telephony.ledger import LedgerUnavailable
 from receptionist.telephony.service import Telephony, caller_e164
 
 logger = logging.getLogger(__name__)
@@ -29,6 +39,19 @@ CANNOT_ANSWER = (
     "Sorry, we can't take your call right now. Please call back a little later. Goodbye."
 )
 DISCONNECTED = "Sorry, we've been disconnected. Please call back if you need anything. Goodbye."
+DIARY_UNREACHABLE = "Sorry, I can't reach the clinic's diary right now."
+NOT_ANSWERING = "Sorry, I can't take your call properly right now."
+NO_ONE_FREE = "Sorry, no one could take the call. Please call back later. Goodbye."
+LEAVE_A_MESSAGE = "Please leave your message after the tone, then hang up."
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+# Twilio's webhooks carry a few dozen fields; far more is not Twilio.
+MAX_FORM_FIELDS = 200
+# How long a voice webhook's answer is remembered: longer than any call, so a signed request
+# replayed later cannot mint a fresh token for a call that exists.
+VOICE_REPLAY_TTL_S = 24 * 3600.0
+# Stands for the call token in a remembered answer (the ledger never holds a usable token).
+TOKEN_MARK = "@@call-token@@"
 
 
 def telephony(request: Request) -> Telephony:
@@ -48,14 +71,50 @@ def signed_url(request: Request, service: Telephony) -> str:
 
 
 async def twilio_form(request: Request, service: TelephonyDep) -> dict[str, str]:
-    """The webhook's form fields, once the signature has been checked."""
-    form = await request.form()
+    """The webhook's form fields, once the body is a form Twilio could have sent and the
+    signature has been checked. Nothing is parsed beyond what that takes."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise HTTPException(status_code=415, detail=f"expected {FORM_TYPE}")
     signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        logger.warning("webhook refused: missing signature on %s", request.url.path)
+        raise HTTPException(status_code=403, detail="invalid Twilio signature")
+    body = await _bounded_body(request, service.settings.max_webhook_bytes)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except ValueError:  # UnicodeDecodeError included
+        logger.warning("webhook refused: unparseable form on %s", request.url.path)
+        raise HTTPException(status_code=400, detail="unparseable form body") from None
+    fields: list[tuple[str, str | UploadFile]] = [(key, value) for key, value in pairs]
+    form = FormData(fields)
     validator = RequestValidator(service.settings.webhook_auth_token)
-    if not signature or not validator.validate(signed_url(request, service), form, signature):
-        logger.warning("webhook refused: bad or missing signature on %s", request.url.path)
+    if not validator.validate(signed_url(request, service), form, signature):
+        logger.warning("webhook refused: bad signature on %s", request.url.path)
         raise HTTPException(status_code=403, detail="invalid Twilio signature")
     return {key: str(value) for key, value in form.items()}
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, read in chunks and given up on (413) as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(status_code=413 if declared.isdigit() else 400, detail="body size")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            logger.warning("webhook refused: body over %d bytes on %s", limit, request.url.path)
+            raise HTTPException(status_code=413, detail="body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 FormDep = Annotated[dict[str, str], Depends(twilio_form)]
@@ -84,7 +143,8 @@ def action_url(service: Telephony, request: Request, path: str) -> str:
 
 @router.post("/voice")
 async def voice(request: Request, form: FormDep, service: TelephonyDep) -> Response:
-    """An incoming call: find the clinic by the number called, open the call, answer."""
+    """An incoming call: find the clinic by the number called, record the call, open the
+    clinic, answer; a replay of the same CallSid gets the first answer again."""
     call_sid = form.get("CallSid", "")
     if not call_sid.startswith("CA"):
         raise HTTPException(status_code=400, detail="CallSid missing")
@@ -92,33 +152,87 @@ async def voice(request: Request, form: FormDep, service: TelephonyDep) -> Respo
     if config is None:
         logger.warning("call to a number no clinic owns", extra={"call_sid": call_sid})
         return say_and_hang_up(NOT_IN_SERVICE)
+    log = {"call_sid": call_sid, "clinic": config.key}
+    session = CallSession(
+        clinic=config.key,
+        caller_number=caller_e164(form.get("From")),
+        mode=config.mode,
+        id=call_sid,
+        started_at=service.now(),
+    )
+    try:
+        first = await service.ledger.claim("voice-record:" + call_sid, VOICE_REPLAY_TTL_S)
+    except LedgerUnavailable:
+        # Without the ledger no socket is let in: the caller still reaches the clinic.
+        logger.error("ledger unreachable: answering without the receptionist", extra=log)
+        if await service.store.fetch(call_sid) is None:
+            session.errors.append("ledger unavailable at answer")
+            await service.store.save(session)
+        return twiml(unavailable(service, request, config, call_sid, NOT_ANSWERING))
+    if first:
+        if await service.store.fetch(call_sid) is not None:
+            # The ledger has forgotten this call (it outlived VOICE_REPLAY_TTL_S, or the store
+            # was emptied): a new token would let a second socket take the call over.
+            logger.warning("voice webhook for a call already recorded: refused", extra=log)
+            return say_and_hang_up(DISCONNECTED)
+        await service.store.save(session)  # before the clinic opens: a failure is recorded too
     try:
         live = await service.directory.open(config)
-    except (PMSError, OSError, ValueError):
-        logger.exception("clinic %s could not be opened", config.key, extra={"call_sid": call_sid})
-        return say_and_hang_up(CANNOT_ANSWER)
-    if await service.store.fetch(call_sid) is None:  # Twilio may retry the webhook: one record
-        session = CallSession(
-            clinic=config.key,
-            caller_number=caller_e164(form.get("From")),
-            mode=config.mode,
-            id=call_sid,
-            started_at=service.now(),
+    except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+        logger.warning("clinic could not be opened (%s)", type(exc).__name__, extra=log)
+        if first:
+            session.errors.append(f"clinic unavailable at answer: {type(exc).__name__}")
+            await service.store.save(session)
+        answer, token = str(unavailable(service, request, config, call_sid, DIARY_UNREACHABLE)), ""
+    else:
+        token = tokens.issue(
+            call_sid, config.key, service.token_secret, service.settings.call_token_ttl
         )
-        await service.store.save(session)
-    token = tokens.issue(
-        call_sid, config.key, service.token_secret, service.settings.call_token_ttl
+        answer = str(connect_call(service, request, config, live, token, form))
+    return await _answer_once(service, call_sid, answer, token)
+
+
+async def _answer_once(service: Telephony, call_sid: str, answer: str, token: str) -> Response:
+    """The first answer given for this call: this one, or the one a replay finds stored.
+
+    Stored without its token's MAC (re-made from the claims when replayed), so the ledger
+    never holds a token someone could open a socket with."""
+    stored_form = (
+        tokens.unsealed(token) + "\n" + (answer.replace(token, TOKEN_MARK) if token else answer)
     )
+    try:
+        found = await service.ledger.put_if_absent(
+            "voice-answer:" + call_sid, stored_form, VOICE_REPLAY_TTL_S
+        )
+    except LedgerUnavailable:
+        logger.error(
+            "ledger unreachable: voice answer not remembered", extra={"call_sid": call_sid}
+        )
+        found = None
+    if found is not None:
+        claims, _, remembered = found.partition("\n")
+        answer = remembered.replace(TOKEN_MARK, tokens.seal(claims, service.token_secret))
+    return Response(answer, media_type="application/xml")
+
+
+def connect_call(
+    service: Telephony,
+    request: Request,
+    config: ClinicConfig,
+    live: LiveClinic,
+    token: str,
+    form: dict[str, str],
+) -> VoiceResponse:
+    """The answer that hands the call to the receptionist's socket, `token` its key."""
     response = VoiceResponse()
     script = live.script
+    connect = Connect(action=action_url(service, request, "/twilio/relay-action"))
     if config.mode == "realtime":
-        connect = Connect(action=action_url(service, request, "/twilio/relay-action"))
         stream = connect.stream(url=websocket_url(service, request, "/twilio/media"))
         stream.parameter(name="token", value=token)
         stream.parameter(name="caller", value=form.get("From", ""))
         response.append(connect)
-        return twiml(response)
-    connect = Connect(action=action_url(service, request, "/twilio/relay-action"))
+        return response
     options: dict[str, object] = {
         "url": websocket_url(service, request, "/twilio/relay"),
         "welcome_greeting": script.greeting,
@@ -131,7 +245,42 @@ async def voice(request: Request, form: FormDep, service: TelephonyDep) -> Respo
     relay = connect.conversation_relay(**options)
     relay.parameter(name="token", value=token)
     response.append(connect)
-    return twiml(response)
+    return response
+
+
+def unavailable(
+    service: Telephony, request: Request, config: ClinicConfig, call_sid: str, opening: str
+) -> VoiceResponse:
+    """The receptionist cannot take the call: say so plainly, then put the caller through to
+    the clinic if it has a number for that, else take a voicemail for the call's record."""
+    response = VoiceResponse()
+    response.say(opening)
+    if config.transfer_number:
+        response.say("I'll put you through to the clinic.")
+        put_through(response, service, request, config.transfer_number, call_sid)
+    else:
+        take_voicemail(response, service, request)
+    return response
+
+
+def put_through(
+    response: VoiceResponse, service: Telephony, request: Request, to: str, call_sid: str
+) -> None:
+    dial = Dial(answer_on_bridge=True, timeout=25)
+    whisper = action_url(service, request, f"/twilio/whisper?call={call_sid}")
+    dial.number(to, url=whisper)
+    response.append(dial)
+    response.say(NO_ONE_FREE)
+
+
+def take_voicemail(response: VoiceResponse, service: Telephony, request: Request) -> None:
+    response.say(LEAVE_A_MESSAGE)
+    response.record(
+        action=action_url(service, request, "/twilio/recording"),
+        max_length=120,
+        play_beep=True,
+        trim="trim-silence",
+    )
 
 
 @router.post("/relay-action")
@@ -149,20 +298,10 @@ async def relay_action(request: Request, form: FormDep, service: TelephonyDep) -
     response = VoiceResponse()
     if reason == "transfer" and handoff.get("to"):
         response.say("Putting you through now.")
-        dial = Dial(answer_on_bridge=True, timeout=25)
-        whisper = action_url(service, request, f"/twilio/whisper?call={form.get('CallSid', '')}")
-        dial.number(str(handoff["to"]), url=whisper)
-        response.append(dial)
-        response.say("Sorry, no one could take the call. Please call back later. Goodbye.")
+        put_through(response, service, request, str(handoff["to"]), form.get("CallSid", ""))
         return twiml(response)
     if reason == "voicemail":
-        response.say("Please leave your message after the tone, then hang up.")
-        response.record(
-            action=action_url(service, request, "/twilio/recording"),
-            max_length=120,
-            play_beep=True,
-            trim="trim-silence",
-        )
+        take_voicemail(response, service, request)
         return twiml(response)
     if reason == "hangup":
         response.hangup()

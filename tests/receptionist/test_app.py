@@ -26,7 +26,9 @@ from tests.conftest import DEMO_NOW
 @pytest.fixture
 def client(engine: Engine, clock: FixedClock) -> Iterator[httpx.Client]:
     """The app served by uvicorn on a loopback port, in a thread; real HTTP."""
-    app = create_app(Settings(environment="test"), Diary(engine, clock))
+    app = create_app(
+        Settings(environment="test", twilio_auth_token="app-tests-auth-token"), Diary(engine, clock)
+    )
     config = uvicorn.Config(app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
