@@ -13,10 +13,11 @@ VERSION_TABLE = "receptionist_alembic_version"
 
 
 def owns(name: str | None, type_: str, parent_names: object = None) -> bool:
-    """Alembic's `include_name` hook: only the call record's tables are ours."""
+    """Alembic's `include_name` hook: only the call record's and the ledger's tables are ours."""
     from receptionist.calls import metadata
+    from receptionist.telephony.ledger import metadata as ledger_metadata
 
-    return type_ != "table" or name in metadata.tables
+    return type_ != "table" or name in metadata.tables or name in ledger_metadata.tables
 
 
 def alembic_config() -> Config:

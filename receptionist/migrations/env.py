@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from receptionist.calls import metadata
 from receptionist.migrate import VERSION_TABLE, owns
+from receptionist.telephony.ledger import metadata as ledger_metadata
 
 config = context.config
 
@@ -18,7 +19,7 @@ config = context.config
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
-        target_metadata=metadata,
+        target_metadata=[metadata, ledger_metadata],
         version_table=VERSION_TABLE,
         include_name=owns,
         render_as_batch=True,

@@ -1,14 +1,14 @@
 """Media Streams bridged to the OpenAI Realtime API: speech to speech, with barge-in.
 
 Per call, two sockets: Twilio's (`/twilio/media`, 8 kHz mu-law frames as JSON) and OpenAI's
-Realtime session (opened through the `openai` library as soon as Twilio connects, before its
-`start` arrives, to save the first turn's latency). Audio passes through untouched in both
-directions: `audio/pcmu` is exactly Twilio's format, so there is no decode, no resampling and
-no re-encode. The per-frame path (`_on_twilio`, `_on_openai`) runs where the websocket
-libraries read each frame (see `direct.py`): the audio is sliced out of the frame's bytes
-without a JSON parse and written straight to the other socket, with no task switch, no
-logging and no per-frame allocation beyond the outgoing message. Anything unusual falls back
-to a full parse.
+Realtime session (opened through the `openai` library as soon as the `start` message's call
+token has been admitted, never before, while the clinic and session are made ready). Audio
+passes through untouched in both directions: `audio/pcmu` is exactly Twilio's format, so there
+is no decode, no resampling and no re-encode. The per-frame path (`_on_twilio`, `_on_openai`)
+runs where the websocket libraries read each frame (see `direct.py`): the audio is sliced out
+of the frame's bytes without a JSON parse and written straight to the other socket, with no
+task switch, no logging and no per-frame allocation beyond the outgoing message. Anything
+unusual falls back to a full parse.
 
 Playback is tracked with marks named `{item_id}:{bytes sent so far}`: Twilio echoes a mark once
 the audio before it has played, so the bytes played per item are known exactly. When the
@@ -38,12 +38,13 @@ from typing import Any, cast
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from pms_adapters.errors import PMSError
 from receptionist.agent.runtime import instructions_for
 from receptionist.agent.session import CallSession, Outcome
 from receptionist.agent.toolbox import Toolbox, realtime_schemas
 from receptionist.agent.tools import TOOLS
 from receptionist.telephony import tokens
-from receptionist.telephony.clinics import LiveClinic
+from receptionist.telephony.clinics import ClinicUnavailable, LiveClinic
 from receptionist.telephony.direct import (
     DIRECT_EXTENSION,
     DirectClientConnection,
@@ -175,7 +176,6 @@ class MediaBridge:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        self._connecting = asyncio.create_task(self._connect())  # while Twilio is connecting
         try:
             if not await self._await_start():
                 return
@@ -207,8 +207,12 @@ class MediaBridge:
                     self.twilio.receive_text(), max(0.1, deadline - time.monotonic())
                 )
                 message = json.loads(raw)
-            except (TimeoutError, WebSocketDisconnect, json.JSONDecodeError, KeyError):
+            except (TimeoutError, WebSocketDisconnect, ValueError, KeyError, RuntimeError):
                 logger.warning("media socket closed: no valid start")
+                await self._refuse()
+                return False
+            if not isinstance(message, dict):
+                logger.warning("media socket refused: a frame that is not an object")
                 await self._refuse()
                 return False
             if message.get("event") == "connected":
@@ -216,13 +220,17 @@ class MediaBridge:
             if message.get("event") != "start":
                 await self._refuse()
                 return False
-            start = message.get("start") or {}
+            start = message.get("start")
+            if not isinstance(start, dict):
+                logger.warning("media socket refused: start without a payload object")
+                await self._refuse()
+                return False
             params = start.get("customParameters") or {}
             try:
-                claims = tokens.verify(
-                    str(params.get("token", "")),
-                    self.service.token_secret,
-                    call_sid=str(start.get("callSid", "")),
+                if not isinstance(params, dict):
+                    raise tokens.InvalidToken("no token")
+                claims = await self.service.admit(
+                    str(params.get("token", "")), str(start.get("callSid", ""))
                 )
             except tokens.InvalidToken as exc:
                 logger.warning("media socket refused: %s", exc)
@@ -232,6 +240,9 @@ class MediaBridge:
             if config is None:
                 await self._refuse()
                 return False
+            # Only an admitted call spends the clinic's OpenAI money: the Realtime session
+            # opens now, while the clinic and the call's session are made ready.
+            self._connecting = asyncio.create_task(self._connect())
             self.stream_sid = str(start.get("streamSid") or message.get("streamSid") or "")
             self.call_sid = claims.call_sid
             if not _clean(self.stream_sid.encode()):
@@ -242,7 +253,12 @@ class MediaBridge:
                 b'{"event":"media","streamSid":"' + self._sid
                 + b'","media":{"payload":"'
             )  # fmt: skip
-            self.live = await self.service.directory.open(config)
+            try:
+                self.live = await self.service.directory.open(config)
+            except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+                logger.warning("media socket closed: clinic unavailable (%s)", type(exc).__name__)
+                await self._refuse()
+                return False
             self.session = await self.service.open_session(
                 claims.call_sid, claims.clinic, str(params.get("caller") or ""), "realtime"
             )

@@ -20,11 +20,12 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from pms_adapters.errors import PMSError
 from receptionist.agent.conversation import Conversation
 from receptionist.agent.runtime import make_engine, start_call
 from receptionist.agent.session import CallSession, Outcome
 from receptionist.telephony import tokens
-from receptionist.telephony.clinics import LiveClinic
+from receptionist.telephony.clinics import ClinicUnavailable, LiveClinic
 from receptionist.telephony.service import Telephony
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def relay_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         setup = json.loads(await asyncio.wait_for(websocket.receive_text(), SETUP_TIMEOUT))
-    except (TimeoutError, json.JSONDecodeError, WebSocketDisconnect, KeyError):
+    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError, RuntimeError):
         logger.warning("relay socket closed: no valid setup message")
         await _close(websocket)
         return
@@ -51,7 +52,7 @@ async def relay_socket(websocket: WebSocket) -> None:
     try:
         if not isinstance(setup, dict) or setup.get("type") != "setup" or not token:
             raise tokens.InvalidToken("no setup with a token")
-        claims = tokens.verify(str(token), service.token_secret, call_sid=call_sid)
+        claims = await service.admit(str(token), call_sid)  # verified and used up
     except tokens.InvalidToken as exc:
         logger.warning("relay socket refused: %s", exc)
         await _close(websocket)
@@ -60,7 +61,12 @@ async def relay_socket(websocket: WebSocket) -> None:
     if config is None:
         await _close(websocket)
         return
-    live = await service.directory.open(config)
+    try:
+        live = await service.directory.open(config)
+    except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+        logger.warning("relay socket closed: clinic unavailable (%s)", type(exc).__name__)
+        await _close(websocket)
+        return
     session = await service.open_session(
         claims.call_sid, claims.clinic, str(setup.get("from") or ""), "relay"
     )
