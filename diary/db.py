@@ -4,6 +4,14 @@ SQLite: pysqlite's own transaction handling is switched off so the diary decides
 transaction begins. Writes begin with `BEGIN IMMEDIATE`, taking the single write lock up front;
 a deferred transaction that reads and then writes would fail with SQLITE_BUSY in WAL mode
 instead of waiting its turn. Reads begin deferred and never block a writer.
+
+Waits for a lock are bounded by `LOCK_WAIT_S`, well inside the adapter's per-attempt timeout
+(`pms_adapters.resilience.RetryPolicy.timeout_seconds`): a write blocked by another writer
+fails cleanly, as a database error the caller can be told about, before the adapter gives up
+on it. Were the wait longer, the adapter would report the outcome unknown while the write was
+still queued, and it could land after the caller had been told it did not. SQLite waits up to
+that long for its write lock (`busy_timeout`); PostgreSQL for any row or table lock
+(`lock_timeout`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session
 
 _WRITE = "diary_write"
-SQLITE_BUSY_TIMEOUT_S = 30.0
+LOCK_WAIT_S = 5.0
+SQLITE_BUSY_TIMEOUT_S = LOCK_WAIT_S
+POSTGRES_LOCK_TIMEOUT_S = LOCK_WAIT_S
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -36,6 +46,11 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        wait = f"-c lock_timeout={int(POSTGRES_LOCK_TIMEOUT_S * 1000)}"
+        connect_args["options"] = f"{connect_args.get('options', '')} {wait}".strip()
+        kwargs["connect_args"] = connect_args
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
