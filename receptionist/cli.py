@@ -38,6 +38,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         ws=DirectWebSocketProtocol,  # uvicorn's sans-I/O websockets + the media bridge's fast path
+        ws_max_size=settings.max_frame_bytes,  # a bigger frame is refused before it is read
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from receptionist.agent.engines import Engine, EngineUnavailable
@@ -79,7 +79,7 @@ class Conversation:
         await self.save()
         return text
 
-    async def reply(self, caller_text: str) -> AsyncIterator[str]:
+    async def reply(self, caller_text: str) -> AsyncGenerator[str, None]:
         """Stream the reply to one caller utterance.
 
         The reply is recorded as one agent turn per engine that spoke in it: normally one; on

@@ -24,7 +24,10 @@ default serves the demo clinic, from the service's own diary, on any number.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from diary import Diary
 from pms_adapters import registry
 from pms_adapters.contract import PMSAdapter
+from pms_adapters.errors import PMSError
 from pms_adapters.resilience import ResilientPMS
 from receptionist.agent.runtime import demo_pms, open_clinic
 from receptionist.agent.script import CallScript, demo_script, load_script
@@ -45,6 +49,8 @@ from receptionist.agent.toolbox import Clinic, MessageSink
 from receptionist.settings import Settings
 
 Mode = Literal["relay", "realtime"]
+
+logger = logging.getLogger(__name__)
 
 
 class ClinicUnavailable(Exception):
@@ -138,18 +144,45 @@ class LiveClinic:
         return self.config.sms_from or self.script.sms_sender
 
 
+def _retrieve(task: asyncio.Task[LiveClinic]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+@dataclass
+class _Failures:
+    """A clinic whose PMS would not open: how often in a row, and when to try again."""
+
+    count: int = 0
+    retry_at: float = 0.0
+
+
+# The circuit breaker backs off from `pms_open_retry_after`, doubling per failure in a row, to
+# at most this long between tries.
+MAX_OPEN_BACKOFF_S = 300.0
+
+
 @dataclass
 class ClinicDirectory:
-    """Finds the clinic for a called number and opens it (PMS connection, script) once."""
+    """Finds the clinic for a called number and opens it (PMS connection, script) once.
+
+    Each clinic opens on its own: concurrent calls for one clinic share one attempt, bounded
+    by `pms_open_timeout`; a clinic whose PMS hangs or fails holds up nobody else's calls. A
+    failure is remembered (`pms_open_retry_after`, doubling per failure in a row up to
+    `MAX_OPEN_BACKOFF_S`), so calls meanwhile hear at once that the diary is unreachable
+    instead of each waiting out another attempt.
+    """
 
     settings: Settings
     diary: Diary
     message_sink: MessageSink | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    monotonic: Callable[[], float] = time.monotonic
     _configs: tuple[ClinicConfig, ...] = ()
     _base: Path = Path(".")
     _open: dict[str, LiveClinic] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _opening: dict[str, asyncio.Task[LiveClinic]] = field(default_factory=dict)
+    _failures: dict[str, _Failures] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.settings.clinics_file:
@@ -178,13 +211,42 @@ class ClinicDirectory:
         return next((c for c in self._configs if c.key == key), None)
 
     async def open(self, config: ClinicConfig) -> LiveClinic:
-        """The clinic, opened on first use and then shared by its calls."""
-        async with self._lock:
-            live = self._open.get(config.key)
-            if live is None:
-                live = await self._make(config)
-                self._open[config.key] = live
+        """The clinic, opened on first use and then shared by its calls; ClinicUnavailable
+        when its PMS cannot be opened now (or failed to open a moment ago)."""
+        live = self._open.get(config.key)
+        if live is not None:
             return live
+        failures = self._failures.get(config.key)
+        if failures is not None and self.monotonic() < failures.retry_at:
+            raise ClinicUnavailable(f"clinic {config.key}: PMS failed to open; retrying later")
+        task = self._opening.get(config.key)
+        if task is None:
+            task = asyncio.create_task(self._attempt(config))
+            task.add_done_callback(_retrieve)  # its failure is seen even if every caller left
+            self._opening[config.key] = task
+        # Shielded: a caller who hangs up mid-open does not cancel the attempt others share.
+        return await asyncio.shield(task)
+
+    async def _attempt(self, config: ClinicConfig) -> LiveClinic:
+        """One bounded attempt at opening a clinic, its outcome remembered either way."""
+        try:
+            async with asyncio.timeout(self.settings.pms_open_timeout):
+                live = await self._make(config)
+        except (TimeoutError, PMSError, OSError, ValueError) as exc:
+            failures = self._failures.setdefault(config.key, _Failures())
+            failures.count += 1
+            backoff = self.settings.pms_open_retry_after * 2 ** (failures.count - 1)
+            failures.retry_at = self.monotonic() + min(backoff, MAX_OPEN_BACKOFF_S)
+            logger.warning(
+                "clinic %s: PMS did not open (%s, %d in a row)",
+                config.key, type(exc).__name__, failures.count,
+            )  # fmt: skip
+            raise ClinicUnavailable(f"clinic {config.key}: PMS did not open") from exc
+        finally:
+            self._opening.pop(config.key, None)
+        self._failures.pop(config.key, None)
+        self._open[config.key] = live
+        return live
 
     async def _make(self, config: ClinicConfig) -> LiveClinic:
         script = load_script(self._base / config.script) if config.script else demo_script()
@@ -197,14 +259,19 @@ class ClinicDirectory:
                 **self._secrets(config),
             }
             pms = ResilientPMS(registry.create(config.pms.adapter, settings))
-        clinic = await open_clinic(
-            config.key,
-            script,
-            pms,
-            now=self.now,
-            next_weekday=self.settings.next_weekday,
-            message_sink=self.message_sink,
-        )
+        try:
+            clinic = await open_clinic(
+                config.key,
+                script,
+                pms,
+                now=self.now,
+                next_weekday=self.settings.next_weekday,
+                message_sink=self.message_sink,
+            )
+        except BaseException:  # failed, timed out or cancelled: its connections go with it
+            with contextlib.suppress(Exception):
+                await asyncio.shield(pms.aclose())
+            raise
         return LiveClinic(config, clinic, pms)
 
     def _secrets(self, config: ClinicConfig) -> dict[str, str]:
@@ -220,6 +287,9 @@ class ClinicDirectory:
         return found
 
     async def aclose(self) -> None:
+        for task in list(self._opening.values()):
+            task.cancel()
+        await asyncio.gather(*self._opening.values(), return_exceptions=True)
         for live in self._open.values():
             await live.pms.aclose()
         self._open.clear()

@@ -43,7 +43,7 @@ from receptionist.agent.runtime import instructions_for
 from receptionist.agent.session import CallSession, Outcome
 from receptionist.agent.toolbox import Toolbox, realtime_schemas
 from receptionist.agent.tools import TOOLS
-from receptionist.telephony import tokens
+from receptionist.telephony import frames, tokens
 from receptionist.telephony.clinics import ClinicUnavailable, LiveClinic
 from receptionist.telephony.direct import (
     DIRECT_EXTENSION,
@@ -64,6 +64,7 @@ TRANSCRIPT_WAIT = 1.5
 MARK_EVERY_BYTES = 800
 GOODBYE_GRACE = 15.0  # seconds the model's last words may take before the stream closes
 POLICY_VIOLATION = 1008
+DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
 ENGINE = "realtime"
 
 
@@ -172,6 +173,7 @@ class MediaBridge:
         self._ending = ""
         self._reconnected = False
         self._closing = False
+        self._odd_logged = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -184,35 +186,38 @@ class MediaBridge:
             except RealtimeUnavailable:
                 await self._give_up()
                 return
-            task = asyncio.current_task()
-            assert task is not None
-            self.service.live.add(self.call_sid, task)
+            self.service.live.add(self.call_sid, self.stop)
             if self._direct is not None:
                 self._direct.listener = self._on_twilio
             try:
                 await self._pump()
             finally:
-                self.service.live.remove(self.call_sid, task)
+                self.service.live.remove(self.call_sid, self.stop)
                 if self._direct is not None:
                     self._direct.listener = None
         finally:
             await self._shutdown()
+
+    def stop(self) -> None:
+        """End the call in order (its provider says it is over): the record is saved and the
+        stream closed; both directions then wind down as for any ending."""
+        self.service.background(self._finish())
 
     async def _await_start(self) -> bool:
         """Read Twilio's `connected` and `start`; check the call's token before anything else."""
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
-                raw = await asyncio.wait_for(
-                    self.twilio.receive_text(), max(0.1, deadline - time.monotonic())
+                event = await asyncio.wait_for(
+                    self._asgi_receive(), max(0.1, deadline - time.monotonic())
                 )
-                message = json.loads(raw)
-            except (TimeoutError, WebSocketDisconnect, ValueError, KeyError, RuntimeError):
-                logger.warning("media socket closed: no valid start")
-                await self._refuse()
-                return False
-            if not isinstance(message, dict):
-                logger.warning("media socket refused: a frame that is not an object")
+                raw = frames.text_frame(event, self.service.settings.max_frame_bytes)
+                if raw is None:
+                    return False  # gone before it started
+                message = frames.json_object(raw)
+            except (TimeoutError, frames.BadFrame, RuntimeError) as exc:
+                reason = exc.reason if isinstance(exc, frames.BadFrame) else type(exc).__name__
+                logger.warning("media socket refused: no valid start (%s)", reason)
                 await self._refuse()
                 return False
             if message.get("event") == "connected":
@@ -411,33 +416,42 @@ class MediaBridge:
     async def _from_twilio(self) -> None:
         """Twilio's messages that the per-frame path left (all of them, off uvicorn)."""
         receive = self._asgi_receive
-        while True:
-            frame = await receive()
-            raw = frame.get("text")
-            if raw is None:
-                if frame["type"] == "websocket.disconnect":
+        limit = self.service.settings.max_frame_bytes
+        try:
+            while True:
+                raw = frames.text_frame(await receive(), limit)
+                if raw is None:
                     return
-                continue  # a binary frame: Twilio sends none
-            if self._direct is None and self._on_twilio(raw.encode()):
-                continue
-            try:
-                message = json.loads(raw)
-                event = message["event"]
-                if event == "media":
-                    payload = message["media"]["payload"]
-                    if isinstance(payload, str) and _clean(audio := payload.encode()):
-                        assert self._rt_socket is not None
-                        self._rt_socket.write_text(APPEND + audio + b'"}')
+                if self._direct is None and self._on_twilio(raw.encode()):
                     continue
-            except (json.JSONDecodeError, KeyError, TypeError):
-                logger.warning("media: malformed frame skipped", extra={"call_id": self.call_sid})
-                continue
-            if event == "mark":
-                self._mark_played(str((message.get("mark") or {}).get("name", "")))
-            elif event == "dtmf":
-                await self._dtmf(str((message.get("dtmf") or {}).get("digit", "")))
-            elif event == "stop":
-                return
+                if not await self._twilio_message(frames.json_object(raw)):
+                    return
+        except frames.BadFrame as exc:
+            if self.session is not None:
+                self.session.errors.append(f"media: {exc.reason}; call ended")
+            logger.warning("media call ended: %s", exc.reason, extra={"call_id": self.call_sid})
+            self._closing = True
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.twilio.close(code=exc.code)
+
+    async def _twilio_message(self, message: dict[str, Any]) -> bool:
+        """One of Twilio's messages, fully parsed; False when it ends the stream."""
+        event = message.get("event")
+        media, mark, dtmf = message.get("media"), message.get("mark"), message.get("dtmf")
+        if event == "media" and isinstance(media, dict):
+            payload = media.get("payload")
+            if isinstance(payload, str) and _clean(audio := payload.encode()):
+                assert self._rt_socket is not None
+                self._rt_socket.write_text(APPEND + audio + b'"}')
+        elif event == "mark" and isinstance(mark, dict):
+            self._mark_played(str(mark.get("name", "")))
+        elif event == "dtmf" and isinstance(dtmf, dict):
+            await self._dtmf(str(dtmf.get("digit", ""))[:DTMF_CHARS])
+        elif event == "stop":
+            return False
+        elif not isinstance(event, str) or event not in ("media", "mark", "dtmf", "connected"):
+            raise frames.BadFrame("a message Twilio does not send")
+        return True
 
     async def _from_openai(self) -> None:
         """The model's events other than audio (which `_on_openai` takes as it arrives)."""
@@ -455,15 +469,29 @@ class MediaBridge:
                 continue
             try:
                 event = json.loads(data)
-                kind = event["type"]
-            except (json.JSONDecodeError, KeyError, TypeError):
+            except ValueError:
+                event = None
+            kind = event.get("type") if isinstance(event, dict) else None
+            if not isinstance(event, dict) or not isinstance(kind, str):
+                self._odd_event("not a JSON object with a type")
                 continue
             if kind == "response.output_audio.delta":  # one the per-frame path found odd
                 item_id, delta = event.get("item_id"), event.get("delta")
                 if isinstance(item_id, str) and isinstance(delta, str):
                     self._audio(item_id.encode(), delta.encode())
-            else:
+                continue
+            try:
                 await self._event(kind, event)
+            except (TypeError, AttributeError, ValueError) as exc:  # a field of the wrong shape
+                self._odd_event(f"{kind[:60]} ({type(exc).__name__})")
+
+    def _odd_event(self, what: str) -> None:
+        """An event from the model server we cannot read: skipped, and logged once a call."""
+        if self.session is not None:
+            self.session.errors.append(f"realtime: odd event skipped: {what}")
+        if not self._odd_logged:
+            self._odd_logged = True
+            logger.warning("realtime: odd event skipped", extra={"call_id": self.call_sid})
 
     # -- OpenAI -> Twilio ---------------------------------------------------------------------
 
@@ -573,26 +601,36 @@ class MediaBridge:
             "conversation.item.input_audio_transcription.failed",
         ):
             self._pending_transcripts.discard(str(event.get("item_id")))
-            transcript = str(event.get("transcript") or "").strip()
+            limit = self.service.settings.max_utterance_chars
+            transcript, dropped = frames.clip(str(event.get("transcript") or ""), limit)
+            if dropped:
+                self.session.errors.append(f"media: utterance cut, {dropped} characters dropped")
             if transcript:
                 self.session.add_turn("caller", transcript)
             if not self._pending_transcripts:
                 self._transcribed.set()
+            if transcript:
+                await self.service.store.save(self.session)  # a turn on record as it happens
         elif kind == "response.output_audio_transcript.done":
             text = str(event.get("transcript") or "").strip()
             if text:
                 self._agent_text[str(event.get("item_id"))] = text
                 self.session.add_turn("agent", text, engine=ENGINE)
+                await self.service.store.save(self.session)
         elif kind == "response.done":
-            await self._response_done(event.get("response") or {})
+            response = event.get("response")
+            await self._response_done(response if isinstance(response, dict) else {})
         elif kind == "error":
-            error = event.get("error") or {}
-            self.session.errors.append(f"realtime: {error.get('code') or error.get('type')}")
+            error = event.get("error")
+            error = error if isinstance(error, dict) else {}
+            what = str(error.get("code") or error.get("type"))[:80]
+            self.session.errors.append(f"realtime: {what}")
             logger.warning("realtime error event", extra={"call_id": self.call_sid})
 
     async def _response_done(self, response: dict[str, Any]) -> None:
+        output = response.get("output")
         calls = [
-            item for item in response.get("output") or ()
+            item for item in (output if isinstance(output, list) else ())
             if isinstance(item, dict) and item.get("type") == "function_call"
         ]  # fmt: skip
         if self._ending == "goodbye":

@@ -19,12 +19,13 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import Message
 
 from pms_adapters.errors import PMSError
 from receptionist.agent.conversation import Conversation
 from receptionist.agent.runtime import make_engine, start_call
 from receptionist.agent.session import CallSession, Outcome
-from receptionist.telephony import tokens
+from receptionist.telephony import frames, tokens
 from receptionist.telephony.clinics import ClinicUnavailable, LiveClinic
 from receptionist.telephony.service import Telephony
 
@@ -33,7 +34,10 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 SETUP_TIMEOUT = 10.0
+NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
+DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
+INTERRUPTED = "[interrupted]"
 
 
 @router.websocket("/twilio/relay")
@@ -41,16 +45,20 @@ async def relay_socket(websocket: WebSocket) -> None:
     service: Telephony = websocket.app.state.telephony
     await websocket.accept()
     try:
-        setup = json.loads(await asyncio.wait_for(websocket.receive_text(), SETUP_TIMEOUT))
-    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError, RuntimeError):
+        event = await asyncio.wait_for(websocket.receive(), SETUP_TIMEOUT)
+        text = frames.text_frame(event, service.settings.max_frame_bytes)
+        setup = frames.json_object(text) if text is not None else None
+    except (TimeoutError, frames.BadFrame, RuntimeError):
+        setup = None
+    if setup is None:
         logger.warning("relay socket closed: no valid setup message")
         await _close(websocket)
         return
-    call_sid = str(setup.get("callSid", "")) if isinstance(setup, dict) else ""
-    parameters = setup.get("customParameters") if isinstance(setup, dict) else None
+    call_sid = str(setup.get("callSid", ""))
+    parameters = setup.get("customParameters")
     token = parameters.get("token") if isinstance(parameters, dict) else None
     try:
-        if not isinstance(setup, dict) or setup.get("type") != "setup" or not token:
+        if setup.get("type") != "setup" or not token:
             raise tokens.InvalidToken("no setup with a token")
         claims = await service.admit(str(token), call_sid)  # verified and used up
     except tokens.InvalidToken as exc:
@@ -71,18 +79,26 @@ async def relay_socket(websocket: WebSocket) -> None:
         claims.call_sid, claims.clinic, str(setup.get("from") or ""), "relay"
     )
     call = RelayCall(service, live, websocket, session)
-    task = asyncio.current_task()
-    assert task is not None
-    service.live.add(call_sid, task)
+    service.live.add(claims.call_sid, call.stop)
     try:
         await call.run()
     finally:
-        service.live.remove(call_sid, task)
+        service.live.remove(claims.call_sid, call.stop)
 
 
-async def _close(websocket: WebSocket) -> None:
+async def _close(websocket: WebSocket, code: int = POLICY_VIOLATION) -> None:
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.close(code=POLICY_VIOLATION)
+        await websocket.close(code=code)
+
+
+def mark_interrupted(session: CallSession) -> None:
+    """Mark the receptionist's last words as cut short, in the record only."""
+    for turn in reversed(session.transcript):
+        if turn.role != "agent":
+            return
+        if not turn.text.endswith(INTERRUPTED):
+            turn.text = f"{turn.text} {INTERRUPTED}".lstrip()
+        return
 
 
 class RelayCall:
@@ -111,37 +127,66 @@ class RelayCall:
         )
         self._reply: asyncio.Task[None] | None = None
         self._confirmed = 0
+        self._receiving: asyncio.Future[Message] | None = None
+        self._stopping = False
 
     @property
     def session(self) -> CallSession:
         return self.conversation.session
 
+    def stop(self) -> None:
+        """End the call in order (its provider says it is over): the next read finds it so."""
+        self._stopping = True
+        if self._receiving is not None:
+            self._receiving.cancel()
+
     async def run(self) -> None:
         await self.conversation.greet()  # Twilio speaks the welcome greeting itself
+        limit = self.service.settings.max_frame_bytes
         try:
-            async for raw in self.websocket.iter_text():
-                await self._handle(raw)
-        except WebSocketDisconnect:
-            pass
+            while (event := await self._receive()) is not None:
+                text = frames.text_frame(event, limit)
+                if text is None:
+                    break
+                await self._handle(frames.json_object(text))
+        except frames.BadFrame as exc:
+            self.session.errors.append(f"relay: {exc.reason}; call ended")
+            logger.warning("relay call ended: %s", exc.reason, extra={"call_id": self.session.id})
+            await _close(self.websocket, exc.code)
         finally:
+            if self._receiving is not None:
+                self._receiving.cancel()
             await self._stop_reply()
             await self.conversation.close()
+        if self._stopping:
+            await _close(self.websocket, NORMAL_CLOSURE)
 
-    async def _handle(self, raw: str) -> None:
+    async def _receive(self) -> Message | None:
+        """The next ASGI event from Twilio, or None once the call has been stopped."""
+        if self._stopping:
+            return None
+        task = asyncio.ensure_future(self.websocket.receive())
+        self._receiving = task
         try:
-            message = json.loads(raw)
-            kind = message["type"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            logger.warning("relay: malformed message skipped", extra={"call_id": self.session.id})
-            return
+            await asyncio.wait({task})
+        finally:
+            self._receiving = None
+        if task.cancelled():
+            return None
+        return task.result()
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if not isinstance(kind, str):
+            raise frames.BadFrame("a message without a type")
         if kind == "prompt":
             if message.get("last", True) is False:
                 return  # a partial transcript; act on the final one
-            text = str(message.get("voicePrompt") or "").strip()
+            text = self._utterance(message.get("voicePrompt"))
             if text:
                 await self._start_reply(text)
         elif kind == "dtmf":
-            digit = str(message.get("digit") or "").strip()
+            digit = self._utterance(message.get("digit"), limit=DTMF_CHARS)
             if digit:
                 await self._start_reply(digit)
         elif kind == "interrupt":
@@ -149,16 +194,29 @@ class RelayCall:
             if self._reply is not None and not self._reply.done():
                 await self._stop_reply()
                 self.conversation.interrupted(heard)
+                mark_interrupted(self.session)
                 await self.conversation.save()
         elif kind == "error":
             description = str(message.get("description") or "")[:200]
             self.session.errors.append(f"relay: {description}")
             logger.warning("relay error from Twilio", extra={"call_id": self.session.id})
         elif kind != "setup":
-            logger.info("relay: ignored message type %s", kind)
+            logger.info("relay: ignored message type %s", kind[:40])
+
+    def _utterance(self, value: object, limit: int | None = None) -> str:
+        """What the caller said (or pressed), capped: the rest is dropped and noted."""
+        text, dropped = frames.clip(
+            str(value or ""), limit or self.service.settings.max_utterance_chars
+        )
+        if dropped:
+            self.session.errors.append(f"relay: utterance cut, {dropped} characters dropped")
+        return text
 
     async def _start_reply(self, text: str) -> None:
-        await self._stop_reply()
+        if self._reply is not None and not self._reply.done():
+            # The caller spoke again before the reply ended: it is cut, and the record says so.
+            await self._stop_reply()
+            mark_interrupted(self.session)
         self._reply = asyncio.create_task(self._speak(text))
 
     async def _stop_reply(self) -> None:
@@ -174,8 +232,10 @@ class RelayCall:
 
     async def _speak(self, text: str) -> None:
         try:
-            async for piece in self.conversation.reply(text):
-                await self._send({"type": "text", "token": piece, "last": False})
+            # Closed here, not whenever it is collected: a cut reply is recorded at once.
+            async with contextlib.aclosing(self.conversation.reply(text)) as pieces:
+                async for piece in pieces:
+                    await self._send({"type": "text", "token": piece, "last": False})
             await self._send({"type": "text", "token": "", "last": True})
         except (WebSocketDisconnect, RuntimeError):
             return

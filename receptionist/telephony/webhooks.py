@@ -316,9 +316,13 @@ async def _handoff_from_record(service: Telephony, call_sid: str) -> dict[str, o
     if record.get("transfer_reason"):
         config = service.directory.config_for_key(str(record.get("clinic")))
         if config is not None:
-            live = await service.directory.open(config)
-            if live.transfer_number:
-                return {"reason": "transfer", "to": live.transfer_number}
+            try:
+                live = await service.directory.open(config)
+            except ClinicUnavailable:
+                live = None
+            transfer = live.transfer_number if live else config.transfer_number
+            if transfer:
+                return {"reason": "transfer", "to": transfer}
     if record.get("voicemail_requested"):
         return {"reason": "voicemail"}
     if record.get("ended_at") or record.get("outcome") in ("info", "booked", "moved", "cancelled"):

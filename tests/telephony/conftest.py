@@ -68,8 +68,16 @@ class Server:
 def serve(
     app: FastAPI, ws: Any = WS_IMPLEMENTATION
 ) -> tuple[uvicorn.Server, threading.Thread, str]:
+    service = getattr(app.state, "telephony", None)
+    max_size = service.settings.max_frame_bytes if service else Settings().max_frame_bytes
     config = uvicorn.Config(
-        app, loop="asyncio", host="127.0.0.1", port=0, log_level="warning", ws=ws
+        app,
+        loop="asyncio",
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws=ws,
+        ws_max_size=max_size,  # as `receptionist serve` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -300,7 +300,7 @@ async def test_an_interruption_keeps_only_what_the_caller_heard(
         await sim.aclose()
     record = server.admin(f"/api/calls/{sim.call_sid}")
     agent = [t["text"] for t in record["transcript"] if t["role"] == "agent"]
-    assert "We have street parking" in agent
+    assert "We have street parking [interrupted]" in agent
 
 
 async def test_a_voicemail_is_recorded_and_kept_for_staff(
