@@ -47,10 +47,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        connect_args = dict(kwargs.pop("connect_args", {}))
+        pg_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
         wait = f"-c lock_timeout={int(POSTGRES_LOCK_TIMEOUT_S * 1000)}"
-        connect_args["options"] = f"{connect_args.get('options', '')} {wait}".strip()
-        kwargs["connect_args"] = connect_args
+        pg_args["options"] = f"{pg_args.get('options', '')} {wait}".strip()
+        kwargs["connect_args"] = pg_args
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
