@@ -24,6 +24,7 @@ from receptionist.agent.dates import DateResolver, NextWeekday
 from receptionist.agent.engines import Engine
 from receptionist.agent.engines.guided import GuidedEngine
 from receptionist.agent.engines.openai_chat import OpenAIChatEngine
+from receptionist.agent.lockout import FailureCounter
 from receptionist.agent.script import CallScript, demo_script, load_script, render_instructions
 from receptionist.agent.session import CallSession, ToolEvent
 from receptionist.agent.toolbox import Clinic, MessageSink, Toolbox, chat_schemas
@@ -45,8 +46,12 @@ async def open_clinic(
     now: Clock = _system_now,
     next_weekday: NextWeekday | str = NextWeekday.ASK,
     message_sink: MessageSink | None = None,
+    count_failures: FailureCounter | None = None,
 ) -> Clinic:
-    """A clinic ready to take calls; its zone is its first location's (the PMS knows it)."""
+    """A clinic ready to take calls; its zone is its first location's (the PMS knows it).
+
+    `count_failures` counts failed identifications per number calling; without one, each
+    process counts its own (`receptionist.agent.lockout`)."""
     locations = await pms.locations()
     zone = ZoneInfo(locations[0].timezone) if locations else ZoneInfo("UTC")
     day_first = script.country.upper() not in ("US", "CA", "PH")
@@ -60,6 +65,8 @@ async def open_clinic(
         now=now,
         message_sink=message_sink,
     )
+    if count_failures is not None:
+        clinic.count_failures = count_failures
     await clinic.reference()
     return clinic
 

@@ -81,19 +81,31 @@ class ToolEvent:
 
 @dataclass
 class PendingConfirmation:
-    """A write read back to the caller, waiting for their yes."""
+    """A write read back to the caller, waiting for their yes.
 
-    action: Literal["book", "reschedule", "cancel"]
+    A registration has no refs: `request` names what was read back (the name and date of
+    birth, folded), so a yes to one spelling never registers another.
+    """
+
+    action: Literal["book", "reschedule", "cancel", "register"]
     slot_ref: str | None
     appointment_ref: str | None
     readback: str
     after_caller_turn: int
+    request: str | None = None
 
-    def matches(self, action: str, slot_ref: str | None, appointment_ref: str | None) -> bool:
+    def matches(
+        self,
+        action: str,
+        slot_ref: str | None,
+        appointment_ref: str | None,
+        request: str | None = None,
+    ) -> bool:
         return (
             self.action == action
             and self.slot_ref == slot_ref
             and self.appointment_ref == appointment_ref
+            and self.request == request
         )
 
 
@@ -122,6 +134,10 @@ class CallSession:
     patient: Patient | None = None
     patient_is_new: bool = False
     identify_failures: int = 0
+    # Set once this call, or the number calling, has failed identification too often.
+    identity_locked: bool = False
+    # Name and birth date pairs (folded) the caller was already asked to confirm once.
+    rechecked_births: set[str] = field(default_factory=set)
     offers: dict[str, Slot] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
     # The refs last put to the caller to choose from (offered slots or listed appointments),

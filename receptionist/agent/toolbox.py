@@ -39,6 +39,7 @@ from pms_adapters.errors import (
 )
 from pms_adapters.types import AppointmentType, Location, Practitioner
 from receptionist.agent.dates import DateResolver
+from receptionist.agent.lockout import FailureCounter, LocalFailureCounter
 from receptionist.agent.schemas import chat_schemas, realtime_schemas, strict_parameters
 from receptionist.agent.script import CallScript
 from receptionist.agent.session import CallSession, TakenMessage, ToolEvent
@@ -93,6 +94,12 @@ class Clinic:
     resolver: DateResolver
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     message_sink: MessageSink | None = None
+    # Failed identifications per number calling (see `receptionist.agent.lockout`): the
+    # service replaces this with a counter every worker shares.
+    count_failures: FailureCounter = field(default_factory=LocalFailureCounter)
+    # Pauses before asking again, with the same idempotency key, after a write whose outcome
+    # the PMS could not confirm: one retry per pause.
+    write_recheck_pauses: tuple[float, ...] = (0.5, 1.0)
     _reference: tuple[float, list[Location], list[Practitioner], list[AppointmentType]] | None = (
         None
     )

@@ -24,6 +24,7 @@ from receptionist.agent.tools.guards import (
     own_appointment,
     readback_gate,
     require_patient,
+    settled,
 )
 
 UPCOMING_DAYS = 365
@@ -74,7 +75,7 @@ async def book_appointment(box: Toolbox, args: BookAppointment) -> ToolResult:
     ask = readback_gate(box, "book", args.confirmed, readback, slot_ref=args.slot)
     if ask is not None:
         return ask
-    appointment = await box.clinic.pms.book(slot.id, patient_id, key)
+    appointment = await settled(box, lambda: box.clinic.pms.book(slot.id, patient_id, key))
     return await _written(box, key, appointment, Outcome.BOOKED, "Booked")
 
 
@@ -109,7 +110,7 @@ async def reschedule_appointment(box: Toolbox, args: RescheduleAppointment) -> T
     )  # fmt: skip
     if ask is not None:
         return ask
-    moved = await box.clinic.pms.reschedule(current.id, slot.id, key)
+    moved = await settled(box, lambda: box.clinic.pms.reschedule(current.id, slot.id, key))
     box.session.appointments[args.appointment] = moved  # some PMSs give a moved one a new id
     result = await _written(box, key, moved, Outcome.MOVED, "Moved", notice)
     return ToolResult(result.ok, result.say, {**result.data, "previous_id": current.id})
@@ -127,7 +128,7 @@ async def cancel_appointment(box: Toolbox, args: CancelAppointment) -> ToolResul
     ask = readback_gate(box, "cancel", args.confirmed, readback, appointment_ref=args.appointment)
     if ask is not None:
         return ask
-    cancelled = await box.clinic.pms.cancel(current.id, args.reason)
+    cancelled = await settled(box, lambda: box.clinic.pms.cancel(current.id, args.reason))
     box.session.remember_appointment(cancelled)
     return await _written(box, key, cancelled, Outcome.CANCELLED, "Cancelled", notice)
 

@@ -1,12 +1,19 @@
 """The guardrails every write passes: an identified caller, an offered slot, their own
-appointment, the read-back answered yes, no clash, and the idempotency key."""
+appointment, the read-back answered yes, no clash, and the idempotency key; and after it, an
+outcome the PMS confirmed before the caller hears anything."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
+import anyio
+
+from pms_adapters.errors import PMSUnavailable, WriteOutcomeUnknown
 from pms_adapters.types import Appointment, Slot, Window
 from receptionist.agent.choosing import split_move
 from receptionist.agent.confirm import Reply, classify_reply
@@ -14,6 +21,12 @@ from receptionist.agent.describe import caller_picks, describe_slot
 from receptionist.agent.session import PendingConfirmation
 from receptionist.agent.speech import join_words
 from receptionist.agent.toolbox import Refusal, Toolbox, ToolResult
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RECHECK_DEADLINE_S = 12.0  # no retry starts later than this after the first unknown outcome
 
 
 def idempotency_key(box: Toolbox, action: str, *parts: str) -> str:
@@ -177,3 +190,38 @@ async def no_clash(box: Toolbox, patient_id: str, slot: Slot) -> None:
                 f"{await describe_slot(box, existing)}. Offer a different time.",
                 clash=True,
             )
+
+
+async def settled(box: Toolbox, write: Callable[[], Awaitable[T]]) -> T:
+    """The write's result once the PMS has confirmed it, asking again if it could not say.
+
+    `write` repeats exactly the same request with the same idempotency key, which the adapter
+    contract answers with the first attempt's result if that one landed, never a second
+    appointment or patient. So after `WriteOutcomeUnknown` it is sent again after each of the
+    clinic's `write_recheck_pauses` (while within `RECHECK_DEADLINE_S`): a confirmation is the
+    outcome; an answer such as "that slot is taken" is the truth about the first attempt too;
+    a retry that could not reach the PMS leaves the first attempt's outcome unknown. Only when
+    every retry has left it unknown does the `WriteOutcomeUnknown` go on to the caller.
+    """
+    try:
+        return await write()
+    except WriteOutcomeUnknown as exc:
+        unknown = exc
+    started = time.monotonic()
+    for attempt, pause in enumerate(box.clinic.write_recheck_pauses, start=1):
+        if time.monotonic() - started > RECHECK_DEADLINE_S:
+            break
+        await anyio.sleep(pause)
+        try:
+            result = await write()
+        except PMSUnavailable as exc:  # WriteOutcomeUnknown too: still no answer
+            logger.warning(
+                "write outcome still unknown",
+                extra={"call_id": box.session.id, "recheck": attempt, "error": type(exc).__name__},
+            )
+            continue
+        logger.info(
+            "write confirmed on recheck", extra={"call_id": box.session.id, "recheck": attempt}
+        )
+        return result
+    raise unknown

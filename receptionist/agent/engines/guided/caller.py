@@ -44,19 +44,35 @@ class CallerSteps(Steps):
             self._note_details(box, without_birth_date(text))
             greeting = f"Thanks, {result.data.get('first_name', found.first_name)}. "
             return greeting + await self._advance(box)
+        if result.data.get("locked"):
+            return await self._locked_out(box)
+        if result.data.get("recheck"):
+            request.said_name = name  # only the date of birth is asked again
+            return "Sorry, could you tell me your date of birth once more, day, month and year?"
         if result.data.get("matches") == 0 and self.request.intent is Intent.BOOK:
             self.request.pending_identity = (first, last, born)
             self.stage = Stage.NEW_PATIENT
+            readback = result.data.get("readback", name)
             return (
-                "I can't find a record with that name and date of birth. "
-                "Is this your first visit with us?"
+                f"I can't find a record for {readback}. If I have that right, is this your "
+                "first visit with us?"
             )
-        if "Too many" in result.say or result.data.get("matches") == "several":
+        if result.data.get("matches") == "several":
             return await self._offer_message(box)
         return (
             "I couldn't find you with those details. Could you say your full name and date "
             "of birth again?"
         )
+
+    async def _locked_out(self, box: Toolbox) -> str:
+        """Too many failed tries at identifying: a person if one is free, else a message."""
+        self.request.said_name = self.request.said_birth_date = None
+        self.request.pending_identity = None
+        lead = "I'm sorry, I can't confirm your details over the phone. "
+        result = await box.call("transfer_to_human", {"reason": "caller could not be identified"})
+        if result.ok:
+            return lead + "Let me put you through to the team, they can help."
+        return lead + self._ask_message(box)
 
     async def _on_new_patient(self, box: Toolbox, text: str) -> str:
         reply = classify_reply(text, _FIRST_VISIT)
@@ -67,11 +83,29 @@ class CallerSteps(Steps):
                 "register_patient",
                 {"first_name": first, "last_name": last, "date_of_birth": born},
             )
-            if not result.ok:
+            if result.ok:
+                self.request.pending_identity = None
+                if result.data.get("existing"):
+                    return f"Thanks, {first}, I've found you. " + await self._advance(box)
+                return f"Welcome, {first}. " + await self._advance(box)
+            if result.data.get("locked"):
+                return await self._locked_out(box)
+            self.stage = Stage.IDENTITY
+            if result.data.get("recheck"):
+                self.request.pending_identity = None
+                self.request.said_name = f"{first} {last}"
+                return "Sorry, could you tell me your date of birth once more, day, month and year?"
+            if result.data.get("needs_confirmation"):
+                # The read-back had not been put (or not answered): put it now.
+                self.stage = Stage.NEW_PATIENT
+                return (
+                    f"Just to check, that's {result.data['readback']}, and this is your first "
+                    "visit with us?"
+                )
+            if "error" in result.data or "several" in str(result.data.get("matches")):
                 return await self._trouble(box, result)
-            self.request.pending_identity = None
-            return f"Welcome, {first}. " + await self._advance(box)
         self.stage = Stage.IDENTITY
+        self.request.pending_identity = None
         return "No problem. Could you spell your surname for me and give your date of birth again?"
 
     async def _list(self, box: Toolbox) -> str:
