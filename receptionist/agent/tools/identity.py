@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Literal
 
 from pms_adapters.types import Patient, PatientQuery
 from receptionist.agent import policy
@@ -34,6 +35,11 @@ NEAR_DAYS = 7  # birth dates this close are one misheard date, not two people
 RECHECK = (
     "Not registered, not identified. Ask the caller to say their date of birth again, day, "
     "month and year, then try again with what they say. Don't mention any other record."
+)
+STAFF = (
+    "Not registered, not identified: these details are close to a record the clinic holds, so "
+    "a person must check them. Don't register them or say why; apologise and offer to put "
+    "them through to the team (transfer_to_human) or to take a message."
 )
 
 
@@ -111,24 +117,29 @@ async def failed(box: Toolbox, result: ToolResult) -> ToolResult:
     return result
 
 
-async def misheard_birth_date(box: Toolbox, full_name: str, born: date) -> bool:
+async def birth_date_check(
+    box: Toolbox, full_name: str, born: date
+) -> Literal["ok", "recheck", "staff"]:
     """Whether a patient on the number calling makes this date of birth look misheard.
 
-    Asked once per name and date: when the caller says the same date again, it stands.
+    The first time, the caller is asked to say it again (`recheck`). Said again, the date
+    stands (`ok`), unless a patient of the same name is on the number: registering the caller
+    would then most likely make a second record of them, so a person checks (`staff`).
     """
     session = box.session
-    said = registration_request(full_name, born)
-    if not session.caller_number or said in session.rechecked_births:
-        return False
+    if not session.caller_number:
+        return "ok"
     on_file = await box.clinic.pms.find_patients(PatientQuery(phone=session.caller_number))
-    suspect = any(
-        p.date_of_birth != born
-        and (same_name(p, full_name) or (p.date_of_birth and near_miss(born, p.date_of_birth)))
-        for p in on_file
-    )
-    if suspect:
+    others = [p for p in on_file if p.date_of_birth != born]
+    namesake = any(same_name(p, full_name) for p in others)
+    near = any(p.date_of_birth and near_miss(born, p.date_of_birth) for p in others)
+    if not (namesake or near):
+        return "ok"
+    said = registration_request(full_name, born)
+    if said not in session.rechecked_births:
         session.rechecked_births.add(said)
-    return suspect
+        return "recheck"
+    return "staff" if namesake else "ok"
 
 
 def ask_to_register(box: Toolbox, full_name: str, born: date) -> str:

@@ -18,12 +18,13 @@ from receptionist.agent.tools.arguments import IdentifyCaller, RegisterPatient
 from receptionist.agent.tools.guards import idempotency_key, settled
 from receptionist.agent.tools.identity import (
     RECHECK,
+    STAFF,
     ask_to_register,
+    birth_date_check,
     check_not_locked,
     count_failure,
     failed,
     lockout_text,
-    misheard_birth_date,
     registration_gate,
 )
 
@@ -35,6 +36,13 @@ def _birth_date(box: Toolbox, said: str) -> date:
         return parse_date_of_birth(said, today=box.clinic.today())
     except (DateQuestion, DateNotUnderstood):
         raise Refusal("Ask the caller for their date of birth again, day month and year.") from None
+
+
+def _doubt(check: str) -> ToolResult:
+    """The birth date looks misheard: ask it again, or (said again) leave it to a person."""
+    if check == "recheck":
+        return ToolResult(False, RECHECK, {"matches": 0, "recheck": True})
+    return ToolResult(False, STAFF, {"matches": 0, "needs_staff": True})
 
 
 async def identify_caller(box: Toolbox, args: IdentifyCaller) -> ToolResult:
@@ -58,8 +66,9 @@ async def identify_caller(box: Toolbox, args: IdentifyCaller) -> ToolResult:
             ),
         )
     if not candidates:
-        if await misheard_birth_date(box, name, born):
-            return await failed(box, ToolResult(False, RECHECK, {"matches": 0, "recheck": True}))
+        check = await birth_date_check(box, name, born)
+        if check != "ok":
+            return await failed(box, _doubt(check))
         if await count_failure(box):
             return ToolResult(False, lockout_text(box), {"matches": 0, "locked": True})
         readback = ask_to_register(box, name, born)
@@ -108,8 +117,9 @@ async def register_patient(box: Toolbox, args: RegisterPatient) -> ToolResult:
                 {"matches": "several"},
             ),
         )
-    if await misheard_birth_date(box, name, born):
-        return await failed(box, ToolResult(False, RECHECK, {"matches": 0, "recheck": True}))
+    check = await birth_date_check(box, name, born)
+    if check != "ok":
+        return await failed(box, _doubt(check))
     ask = registration_gate(box, name, born)
     if ask is not None:
         return ask

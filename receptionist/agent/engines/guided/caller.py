@@ -12,6 +12,8 @@ from receptionist.agent.toolbox import Toolbox
 
 # What a new patient says when asked "Is this your first visit with us?"
 _FIRST_VISIT = "Yes, I'm new, a new patient, my first time, first visit here, never been before."
+_CANT_CONFIRM = "I'm sorry, I can't confirm your details over the phone. "
+_CANT_MATCH = "I'm sorry, I can't match those details myself. "
 
 
 class CallerSteps(Steps):
@@ -46,6 +48,8 @@ class CallerSteps(Steps):
             return greeting + await self._advance(box)
         if result.data.get("locked"):
             return await self._locked_out(box)
+        if result.data.get("needs_staff"):
+            return await self._locked_out(box, _CANT_MATCH)
         if result.data.get("recheck"):
             request.said_name = name  # only the date of birth is asked again
             return "Sorry, could you tell me your date of birth once more, day, month and year?"
@@ -64,13 +68,13 @@ class CallerSteps(Steps):
             "of birth again?"
         )
 
-    async def _locked_out(self, box: Toolbox) -> str:
-        """Too many failed tries at identifying: a person if one is free, else a message."""
-        self.request.said_name = self.request.said_birth_date = None
-        self.request.pending_identity = None
-        lead = "I'm sorry, I can't confirm your details over the phone. "
+    async def _locked_out(self, box: Toolbox, lead: str = _CANT_CONFIRM) -> str:
+        """Identity can't be settled here (too many tries, or details close to another
+        record's): a person if one is free, else a message."""
         result = await box.call("transfer_to_human", {"reason": "caller could not be identified"})
         if result.ok:
+            self.request = Request()
+            self.stage = Stage.ANYTHING_ELSE
             return lead + "Let me put you through to the team, they can help."
         return lead + self._ask_message(box)
 
@@ -90,6 +94,8 @@ class CallerSteps(Steps):
                 return f"Welcome, {first}. " + await self._advance(box)
             if result.data.get("locked"):
                 return await self._locked_out(box)
+            if result.data.get("needs_staff"):
+                return await self._locked_out(box, _CANT_MATCH)
             self.stage = Stage.IDENTITY
             if result.data.get("recheck"):
                 self.request.pending_identity = None
