@@ -242,7 +242,8 @@ class CallSession:
                 return outcome
         if self.end_requested:
             return Outcome.INFO
-        if self.pending is not None or self.offers:
+        waiting = self.pending is not None and self.pending.action != "register"
+        if waiting or self.offers:
             return Outcome.ABANDONED
         if Outcome.INFO in self.actions:
             return Outcome.INFO

@@ -293,3 +293,19 @@ async def test_guided_never_registers_a_namesake_twice(
     assert "can't match those details" in handed
     assert "put you through" in handed or "message" in handed
     assert await patients(demo_pms, "Olivia Smith") == 1
+
+
+async def test_guided_takes_over_a_registration_read_back_another_engine_left(
+    clinic: Clinic, demo_pms: DiaryAdapter
+) -> None:
+    """The model read back a registration, then failed: the guided engine asks afresh."""
+    session = CallSession(clinic="demo", caller_number=STRANGER)
+    box = Toolbox(session, clinic, TOOLS)
+    caller_says(box, "Hi, I'd like to book, I'm new")
+    caller_says(box, "Ben Carter, 5 June 1990")
+    await box.call("identify_caller", {"full_name": "Ben Carter", "date_of_birth": "5 June 1990"})
+    assert session.pending is not None and session.pending.action == "register"
+    call = start_call(clinic, GuidedEngine(), session=session)
+    asked = await say(call, "Yes")
+    assert "name" in asked and session.pending is None
+    assert await patients(demo_pms, "Ben Carter") == 0

@@ -82,6 +82,8 @@ async def identify_caller(box: Toolbox, args: IdentifyCaller) -> ToolResult:
     patient = candidates[0]
     session.patient = patient
     session.patient_is_new = False
+    if session.pending is not None and session.pending.action == "register":
+        session.pending = None  # found after all: nothing to register
     return ToolResult(
         True,
         f"Identified: {patient.first_name}. You may now discuss their appointments.",

@@ -87,11 +87,12 @@ class GuidedEngine(BookingSteps, CallerSteps):
                 self._note_details(box, without_birth_date(text))
         pending = session.pending
         if pending is not None and pending.action == "register":
-            # A registration read back, awaiting the caller's yes: they want to book.
-            session.pending = None
-            self.request.intent = Intent.BOOK
-            self.stage = Stage.IDENTITY
-            return
+            # A registration read back and not answered yet: asked again, from their name.
+            session.pending = pending = None
+            if session.patient is None:
+                self.request.intent = self.request.intent or Intent.BOOK
+                self.stage = Stage.IDENTITY
+                return
         if pending is not None:
             self.request.intent = {
                 "book": Intent.BOOK, "reschedule": Intent.MOVE, "cancel": Intent.CANCEL,
