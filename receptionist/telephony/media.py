@@ -40,7 +40,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from pms_adapters.errors import PMSError
 from receptionist.agent.runtime import instructions_for
-from receptionist.agent.session import CallSession, Outcome
+from receptionist.agent.session import CallSession, Outcome, Turn
 from receptionist.agent.toolbox import Toolbox, realtime_schemas
 from receptionist.agent.tools import TOOLS
 from receptionist.telephony import frames, tokens
@@ -174,6 +174,7 @@ class MediaBridge:
         self._reconnected = False
         self._closing = False
         self._odd_logged = False
+        self._greeting: Turn | None = None  # the greeting on record, until its transcript
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -337,7 +338,8 @@ class MediaBridge:
             await self._respond("Apologise in a few words for the pause, then carry on.")
         elif greet:
             greeting = self.live.script.greeting
-            self.session.add_turn("agent", greeting, engine=ENGINE)
+            # On record from the start; the model's own transcript replaces it when it comes.
+            self._greeting = self.session.add_turn("agent", greeting, engine=ENGINE)
             await self._respond(f'Greet the caller with exactly: "{greeting}"')
 
     async def _respond(self, instructions: str | None = None) -> None:
@@ -615,7 +617,10 @@ class MediaBridge:
             text = str(event.get("transcript") or "").strip()
             if text:
                 self._agent_text[str(event.get("item_id"))] = text
-                self.session.add_turn("agent", text, engine=ENGINE)
+                if self._greeting is not None:
+                    self._greeting.text, self._greeting = text, None
+                else:
+                    self.session.add_turn("agent", text, engine=ENGINE)
                 await self.service.store.save(self.session)
         elif kind == "response.done":
             response = event.get("response")

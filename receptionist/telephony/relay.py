@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -38,6 +40,14 @@ NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
 DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
 INTERRUPTED = "[interrupted]"
+# How fast one call's turns are answered: a burst as big as any conversation's, then the pace
+# of someone talking. A flood of prompts waits (and is answered as one); others never do.
+TURN_BURST = 10
+TURN_RATE = 3.0
+# Twilio sends a few messages a second; a socket sending far more is read at this pace (the
+# sender waits on TCP), so its frames cannot crowd out other calls either.
+FRAME_BURST = 50
+FRAME_RATE = 20.0
 
 
 @router.websocket("/twilio/relay")
@@ -101,6 +111,24 @@ def mark_interrupted(session: CallSession) -> None:
         return
 
 
+@dataclass
+class Pace:
+    """A token bucket: `burst` turns at once, refilled at `rate` a second."""
+
+    burst: int
+    rate: float
+    _tokens: float | None = None
+    _at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Take a turn: 0 if it may go now, else how long to wait for it (it is reserved)."""
+        tokens = float(self.burst) if self._tokens is None else self._tokens
+        self._tokens = min(float(self.burst), tokens + (now - self._at) * self.rate)
+        self._at = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
 class RelayCall:
     """One call on a ConversationRelay socket."""
 
@@ -129,6 +157,11 @@ class RelayCall:
         self._confirmed = 0
         self._receiving: asyncio.Future[Message] | None = None
         self._stopping = False
+        self._pace = Pace(TURN_BURST, TURN_RATE)
+        self._frames = Pace(FRAME_BURST, FRAME_RATE)
+        self._held: asyncio.Task[None] | None = None
+        self._held_text = ""
+        self._dropped = 0
 
     @property
     def session(self) -> CallSession:
@@ -156,6 +189,9 @@ class RelayCall:
         finally:
             if self._receiving is not None:
                 self._receiving.cancel()
+            if self._held is not None:
+                self._held.cancel()
+                self._held = None
             await self._stop_reply()
             await self.conversation.close()
         if self._stopping:
@@ -163,6 +199,9 @@ class RelayCall:
 
     async def _receive(self) -> Message | None:
         """The next ASGI event from Twilio, or None once the call has been stopped."""
+        wait = self._frames.take(time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)
         if self._stopping:
             return None
         task = asyncio.ensure_future(self.websocket.receive())
@@ -213,6 +252,38 @@ class RelayCall:
         return text
 
     async def _start_reply(self, text: str) -> None:
+        """Answer what the caller said, at the pace a person can talk: a burst of turns goes
+        at once, then at most `TURN_RATE` a second; words that arrive meanwhile are held and
+        answered together (up to the utterance cap), so a flood of prompts costs the worker
+        a bounded share of its time and every other call keeps its pace."""
+        if self._held is not None:
+            self._held_text = self._joined(self._held_text, text)
+            return
+        wait = self._pace.take(time.monotonic())
+        if wait <= 0:
+            await self._begin_reply(text)
+            return
+        self._held_text = text
+        self._held = asyncio.create_task(self._release_held(wait))
+
+    def _joined(self, held: str, text: str) -> str:
+        joined, dropped = frames.clip(f"{held} {text}", self.service.settings.max_utterance_chars)
+        if dropped:
+            self._dropped += dropped
+        return joined
+
+    async def _release_held(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._held = None
+        text, self._held_text = self._held_text, ""
+        if self._dropped:
+            self.session.errors.append(
+                f"relay: turns held back, {self._dropped} characters dropped"
+            )
+            self._dropped = 0
+        await self._begin_reply(text)
+
+    async def _begin_reply(self, text: str) -> None:
         if self._reply is not None and not self._reply.done():
             # The caller spoke again before the reply ended: it is cut, and the record says so.
             await self._stop_reply()
