@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from receptionist.calls import CallStore
 from receptionist.settings import Settings
 
-router = APIRouter(prefix="/api", tags=["admin"])
+router = APIRouter(
+    prefix="/api",
+    tags=["admin"],
+    responses={
+        401: {"description": "The admin token is missing or wrong."},
+        404: {"description": "No such record, or the admin API is off (no admin token set)."},
+    },
+)
 
 
 def admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> CallStore:

@@ -83,8 +83,8 @@ def build_telephony(settings: Settings, diary: Diary) -> Telephony:
             settings.twilio_auth_token.get_secret_value(),
             api_base_url=settings.twilio_api_base_url,
         )
-    directory = ClinicDirectory(settings, diary, now=diary.clock.now)
     ledger = build_ledger(settings, diary)
+    directory = ClinicDirectory(settings, diary, now=diary.clock.now, ledger=ledger)
     return Telephony(settings, directory, store, control, ledger, now=diary.clock.now)
 
 
@@ -156,7 +156,10 @@ def create_app(settings: Settings | None = None, diary: Diary | None = None) -> 
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "database": diary.engine.dialect.name}
 
-    @app.get("/demo/slots")
+    @app.get(
+        "/demo/slots",
+        responses={404: {"description": "No such clinic or appointment type in the diary."}},
+    )
     def demo_slots(
         diary: DiaryDep,
         count: Annotated[int, Query(ge=1, le=20)] = 5,

@@ -43,10 +43,12 @@ from pms_adapters import registry
 from pms_adapters.contract import PMSAdapter
 from pms_adapters.errors import PMSError
 from pms_adapters.resilience import ResilientPMS
+from receptionist.agent.lockout import NUMBER_WINDOW_S, FailureCounter, counter_key
 from receptionist.agent.runtime import demo_pms, open_clinic
 from receptionist.agent.script import CallScript, demo_script, load_script
 from receptionist.agent.toolbox import Clinic, MessageSink
 from receptionist.settings import Settings
+from receptionist.telephony.ledger import Ledger
 
 Mode = Literal["relay", "realtime"]
 
@@ -178,6 +180,9 @@ class ClinicDirectory:
     message_sink: MessageSink | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     monotonic: Callable[[], float] = time.monotonic
+    # Where failed identifications are counted per number, shared by every worker (the
+    # telephony ledger); without one, each clinic counts in this process.
+    ledger: Ledger | None = None
     _configs: tuple[ClinicConfig, ...] = ()
     _base: Path = Path(".")
     _open: dict[str, LiveClinic] = field(default_factory=dict)
@@ -267,12 +272,23 @@ class ClinicDirectory:
                 now=self.now,
                 next_weekday=self.settings.next_weekday,
                 message_sink=self.message_sink,
+                count_failures=self._failure_counter(config.key),
             )
         except BaseException:  # failed, timed out or cancelled: its connections go with it
             with contextlib.suppress(Exception):
                 await asyncio.shield(pms.aclose())
             raise
         return LiveClinic(config, clinic, pms)
+
+    def _failure_counter(self, clinic: str) -> FailureCounter | None:
+        ledger = self.ledger
+        if ledger is None:
+            return None
+
+        async def count(number: str) -> int:
+            return await ledger.count(counter_key(clinic, number), NUMBER_WINDOW_S)
+
+        return count
 
     def _secrets(self, config: ClinicConfig) -> dict[str, str]:
         found = {}

@@ -32,7 +32,8 @@ from receptionist.telephony.service import Telephony, caller_e164
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/twilio", tags=["twilio"])
+# Twilio's callbacks, not our API: signed form posts in Twilio's protocol, left out of the OpenAPI.
+router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
 
 NOT_IN_SERVICE = "Sorry, this number is not set up to take calls right now. Goodbye."
 CANNOT_ANSWER = (

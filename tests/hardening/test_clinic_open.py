@@ -144,3 +144,30 @@ async def test_a_caller_who_hangs_up_mid_open_does_not_cancel_it_for_the_others(
         assert first.cancelled() and hung.connections == 1
     finally:
         await directory.aclose()
+
+
+async def test_failed_identifications_are_counted_per_number_across_workers(
+    tmp_path: Path, demo_diary: Diary
+) -> None:
+    """Item 12's per-number count lives in the ledger every worker shares: two directories
+    (two workers) on one database count one number's failures together."""
+    from receptionist.calls import CallStore
+    from receptionist.telephony.ledger import DatabaseLedger
+
+    CallStore(demo_diary.engine).create_tables()
+    settings = Settings(environment="test", twilio_auth_token="hardening-tests-auth-token")
+    workers = [
+        ClinicDirectory(
+            settings, demo_diary, now=demo_diary.clock.now, ledger=DatabaseLedger(demo_diary.engine)
+        )
+        for _ in range(2)
+    ]
+    try:
+        first, second = [await w.open(w.configs[0]) for w in workers]
+        assert await first.clinic.count_failures("+61412345678") == 1
+        assert await second.clinic.count_failures("+61412345678") == 2
+        assert await first.clinic.count_failures("+61412345678") == 3
+        assert await second.clinic.count_failures("+61499999999") == 1  # another number
+    finally:
+        for worker in workers:
+            await worker.aclose()
