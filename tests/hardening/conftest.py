@@ -16,9 +16,24 @@ import redis
 import redis.asyncio as aioredis
 
 from tests.conftest import IN_CI
-from tests.telephony.conftest import anyio_backend, fake_twilio, make_server
+from tests.telephony.conftest import (
+    anyio_backend,
+    fake_model,
+    fake_twilio,
+    make_server,
+    realtime_clinic,
+)
 
-__all__ = ["REDIS_URL", "anyio_backend", "fake_twilio", "make_server", "redis_client", "redis_url"]
+__all__ = [
+    "REDIS_URL",
+    "anyio_backend",
+    "fake_model",
+    "fake_twilio",
+    "make_server",
+    "realtime_clinic",
+    "redis_client",
+    "redis_url",
+]
 
 REDIS_URL = os.environ.get("PMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -27,8 +27,7 @@ from tests.fakes.openai_realtime import (
 )
 from tests.fakes.twilio_media import MediaStreamCall
 from tests.fakes.twilio_rest import FakeTwilio
-from tests.hardening.test_tokens_and_webhooks import simulator
-from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server
+from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server, simulator
 from tests.telephony.test_media_calls import place_call, post_as_twilio, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -39,16 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def greet(ms: int = 200) -> AfterClientEvent:
     return AfterClientEvent("response.create", respond=Audio(ms=ms, transcript=GREETING))
-
-
-@pytest.fixture
-def realtime_clinic(tmp_path: Path) -> Path:
-    path = tmp_path / "clinics.yaml"
-    path.write_text(
-        f"clinics:\n  - key: harbourside\n    numbers: ['{CLINIC_NUMBER}']\n    mode: realtime\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture
@@ -313,14 +302,6 @@ async def test_an_abusive_caller_adds_almost_nothing_to_another_calls_turns(
 
 
 # -- item 10: every turn on record as it happens; a cut reply on record as cut --------------------
-
-
-@pytest.fixture
-def fake_model() -> Iterator[Any]:
-    from tests.fakes.openai_chat import FakeOpenAI
-
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 async def test_a_prompt_that_supersedes_a_reply_keeps_both_turns_and_marks_the_cut(

@@ -34,25 +34,13 @@ from receptionist.telephony.ledger import (
     RedisLedger,
     call_ledger,
 )
-from receptionist.telephony.simulator import CallSimulator
 from tests.fakes.twilio_rest import FakeTwilio
 from tests.hardening.conftest import drop_redis, own_redis
-from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server
+from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server, simulator
 
 pytestmark = pytest.mark.anyio
 
 MESSAGE_CALL = ["I'd like to leave a message", "Olivia Smith", "Please call me back about my knee"]
-
-
-def simulator(server: Server, fake: FakeTwilio) -> CallSimulator:
-    return CallSimulator(
-        server.url,
-        fake.auth_token,
-        public_base_url=PUBLIC,
-        account_sid=fake.account_sid,
-        caller=OLIVIA,
-        called=CLINIC_NUMBER,
-    )
 
 
 def voice_params(call_sid: str, fake: FakeTwilio) -> dict[str, str]:

@@ -20,6 +20,7 @@ from receptionist.app import create_app
 from receptionist.settings import Settings
 from receptionist.telephony.direct import DirectWebSocketProtocol
 from receptionist.telephony.service import Telephony
+from receptionist.telephony.simulator import CallSimulator
 from tests.conftest import DEMO_NOW
 from tests.fakes.twilio_rest import FakeTwilio
 
@@ -41,6 +42,38 @@ def anyio_backend() -> str:
 def fake_twilio() -> Iterator[FakeTwilio]:
     with FakeTwilio() as fake:
         yield fake
+
+
+@pytest.fixture
+def realtime_clinic(tmp_path: Path) -> Path:
+    """A clinics file with one clinic on the test number, answering by Media Streams."""
+    path = tmp_path / "clinics.yaml"
+    path.write_text(
+        f"clinics:\n  - key: harbourside\n    numbers: ['{CLINIC_NUMBER}']\n    mode: realtime\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def fake_model() -> Iterator[Any]:
+    """A fake OpenAI Chat Completions server (tests.fakes.openai_chat) on a real port."""
+    from tests.fakes.openai_chat import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def simulator(server: Server, fake: FakeTwilio, caller: str = OLIVIA) -> CallSimulator:
+    """A ConversationRelay call to the service, from `caller` to the clinic's number."""
+    return CallSimulator(
+        server.url,
+        fake.auth_token,
+        public_base_url=PUBLIC,
+        account_sid=fake.account_sid,
+        caller=caller,
+        called=CLINIC_NUMBER,
+    )
 
 
 @dataclass

@@ -53,16 +53,6 @@ def after_tools(text: str, ms: int = 300) -> AfterClientEvent:
 
 
 @pytest.fixture
-def realtime_clinic(tmp_path: Path) -> Path:
-    path = tmp_path / "clinics.yaml"
-    path.write_text(
-        f"clinics:\n  - key: harbourside\n    numbers: ['{CLINIC_NUMBER}']\n    mode: realtime\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-@pytest.fixture
 def start_realtime(
     make_server: Any, realtime_clinic: Path
 ) -> Iterator[Callable[..., tuple[Server, FakeRealtimeServer]]]:

@@ -17,7 +17,7 @@ from pms_adapters.types import PatientQuery, Window
 from receptionist.telephony.simulator import CallSimulator
 from tests.conftest import DEMO_NOW
 from tests.fakes.twilio_rest import FakeTwilio
-from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server
+from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server, simulator
 
 pytestmark = pytest.mark.anyio
 
@@ -27,17 +27,6 @@ BOOKING = [
     "The first one please",
     "Yes please",
 ]
-
-
-def simulator(server: Server, fake: FakeTwilio, caller: str = OLIVIA) -> CallSimulator:
-    return CallSimulator(
-        server.url,
-        fake.auth_token,
-        public_base_url=PUBLIC,
-        account_sid=fake.account_sid,
-        caller=caller,
-        called=CLINIC_NUMBER,
-    )
 
 
 async def appointments_of(server: Server, name: str, dob: str) -> list[Any]:
@@ -227,14 +216,6 @@ async def test_admin_api_needs_the_token(make_server: Any) -> None:
     off = make_server(admin_token=None)
     async with httpx.AsyncClient(base_url=off.url) as http:
         assert (await http.get("/api/calls")).status_code == 404
-
-
-@pytest.fixture
-def fake_model() -> Any:
-    from tests.fakes.openai_chat import FakeOpenAI
-
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 async def test_the_openai_engine_over_relay_streams_and_hands_over_on_failure(

@@ -38,6 +38,15 @@ def _birth_date(box: Toolbox, said: str) -> date:
         raise Refusal("Ask the caller for their date of birth again, day month and year.") from None
 
 
+def several() -> ToolResult:
+    """More than one record could be the caller: a person sorts it out, never a guess."""
+    return ToolResult(
+        False,
+        "More than one record matches. Offer to transfer or take a message.",
+        {"matches": "several"},
+    )
+
+
 def _doubt(check: str) -> ToolResult:
     """The birth date looks misheard: ask it again, or (said again) leave it to a person."""
     if check == "recheck":
@@ -59,11 +68,7 @@ async def identify_caller(box: Toolbox, args: IdentifyCaller) -> ToolResult:
     if len(candidates) > 1:
         return await failed(
             box,
-            ToolResult(
-                False,
-                "More than one record matches. Offer to transfer or take a message.",
-                {"matches": "several"},
-            ),
+            several(),
         )
     if not candidates:
         check = await birth_date_check(box, name, born)
@@ -113,11 +118,7 @@ async def register_patient(box: Toolbox, args: RegisterPatient) -> ToolResult:
         # Never a duplicate of someone who may be the caller: a person sorts it out.
         return await failed(
             box,
-            ToolResult(
-                False,
-                "More than one record matches. Offer to transfer or take a message.",
-                {"matches": "several"},
-            ),
+            several(),
         )
     check = await birth_date_check(box, name, born)
     if check != "ok":
