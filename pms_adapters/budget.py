@@ -91,8 +91,9 @@ class LocalTokenBucket:
             self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self._rate)
             self._stamp = now
 
-    async def acquire(self) -> None:
-        """Take a token, sleeping until it is due; `RateLimited` past `max_wait`."""
+    def reserve(self) -> float:
+        """Take a token now and return how long until it is due (0: at once), for a caller
+        that waits in its own way; `RateLimited` (and nothing taken) past `max_wait`."""
         now = self._clock()
         self._refill(now)
         tokens = self._tokens - 1
@@ -100,6 +101,11 @@ class LocalTokenBucket:
         if wait > self.max_wait:
             raise RateLimited("request budget exhausted", retry_after=wait)
         self._tokens = tokens
+        return wait
+
+    async def acquire(self) -> None:
+        """Take a token, sleeping until it is due; `RateLimited` past `max_wait`."""
+        wait = self.reserve()
         if wait <= 0:
             return
         try:

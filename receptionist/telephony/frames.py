@@ -15,8 +15,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from receptionist.agent.session import CallSession
+
 UNSUPPORTED_DATA = 1003
 MESSAGE_TOO_BIG = 1009
+DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
 
 
 class BadFrame(Exception):
@@ -64,3 +67,12 @@ def clip(text: str, limit: int) -> tuple[str, int]:
     if space > 0:
         cut = cut[:space]
     return cut, len(text) - len(cut)
+
+
+def caller_words(session: CallSession, value: object, limit: int, where: str) -> str:
+    """What the caller said (or pressed), capped at `limit` characters; a cut is noted on the
+    call's record (how much, never what)."""
+    text, dropped = clip(str(value or ""), limit)
+    if dropped:
+        session.errors.append(f"{where}: utterance cut, {dropped} characters dropped")
+    return text

@@ -38,7 +38,6 @@ from typing import Any, cast
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from pms_adapters.errors import PMSError
 from receptionist.agent.runtime import instructions_for
 from receptionist.agent.session import CallSession, Outcome, Turn
 from receptionist.agent.toolbox import Toolbox, realtime_schemas
@@ -64,7 +63,6 @@ TRANSCRIPT_WAIT = 1.5
 MARK_EVERY_BYTES = 800
 GOODBYE_GRACE = 15.0  # seconds the model's last words may take before the stream closes
 POLICY_VIOLATION = 1008
-DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
 ENGINE = "realtime"
 
 
@@ -261,7 +259,7 @@ class MediaBridge:
             )  # fmt: skip
             try:
                 self.live = await self.service.directory.open(config)
-            except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+            except ClinicUnavailable as exc:
                 logger.warning("media socket closed: clinic unavailable (%s)", type(exc).__name__)
                 await self._refuse()
                 return False
@@ -448,7 +446,7 @@ class MediaBridge:
         elif event == "mark" and isinstance(mark, dict):
             self._mark_played(str(mark.get("name", "")))
         elif event == "dtmf" and isinstance(dtmf, dict):
-            await self._dtmf(str(dtmf.get("digit", ""))[:DTMF_CHARS])
+            await self._dtmf(dtmf.get("digit"))
         elif event == "stop":
             return False
         elif not isinstance(event, str) or event not in ("media", "mark", "dtmf", "connected"):
@@ -604,9 +602,7 @@ class MediaBridge:
         ):
             self._pending_transcripts.discard(str(event.get("item_id")))
             limit = self.service.settings.max_utterance_chars
-            transcript, dropped = frames.clip(str(event.get("transcript") or ""), limit)
-            if dropped:
-                self.session.errors.append(f"media: utterance cut, {dropped} characters dropped")
+            transcript = frames.caller_words(self.session, event.get("transcript"), limit, "media")
             if transcript:
                 self.session.add_turn("caller", transcript)
             if not self._pending_transcripts:
@@ -689,8 +685,11 @@ class MediaBridge:
         await self._respond()
         await self.service.store.save(self.session)
 
-    async def _dtmf(self, digit: str) -> None:
-        if not digit or self.session is None:
+    async def _dtmf(self, pressed: object) -> None:
+        if self.session is None:
+            return
+        digit = frames.caller_words(self.session, pressed, frames.DTMF_CHARS, "media")
+        if not digit:
             return
         self.session.add_turn("caller", digit)
         text = f"(The caller pressed {digit} on the keypad.)"

@@ -16,14 +16,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.types import Message
 
-from pms_adapters.errors import PMSError
+from pms_adapters.budget import LocalTokenBucket
 from receptionist.agent.conversation import Conversation
 from receptionist.agent.runtime import make_engine, start_call
 from receptionist.agent.session import CallSession, Outcome
@@ -38,7 +36,6 @@ router = APIRouter()
 SETUP_TIMEOUT = 10.0
 NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
-DTMF_CHARS = 32  # a keypad entry longer than this is not a person pressing keys
 INTERRUPTED = "[interrupted]"
 # How fast one call's turns are answered: a burst as big as any conversation's, then the pace
 # of someone talking. A flood of prompts waits (and is answered as one); others never do.
@@ -48,6 +45,7 @@ TURN_RATE = 3.0
 # sender waits on TCP), so its frames cannot crowd out other calls either.
 FRAME_BURST = 50
 FRAME_RATE = 20.0
+PACE_MAX_WAIT = 60.0
 
 
 @router.websocket("/twilio/relay")
@@ -81,7 +79,7 @@ async def relay_socket(websocket: WebSocket) -> None:
         return
     try:
         live = await service.directory.open(config)
-    except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+    except ClinicUnavailable as exc:
         logger.warning("relay socket closed: clinic unavailable (%s)", type(exc).__name__)
         await _close(websocket)
         return
@@ -109,24 +107,6 @@ def mark_interrupted(session: CallSession) -> None:
         if not turn.text.endswith(INTERRUPTED):
             turn.text = f"{turn.text} {INTERRUPTED}".lstrip()
         return
-
-
-@dataclass
-class Pace:
-    """A token bucket: `burst` turns at once, refilled at `rate` a second."""
-
-    burst: int
-    rate: float
-    _tokens: float | None = None
-    _at: float = 0.0
-
-    def take(self, now: float) -> float:
-        """Take a turn: 0 if it may go now, else how long to wait for it (it is reserved)."""
-        tokens = float(self.burst) if self._tokens is None else self._tokens
-        self._tokens = min(float(self.burst), tokens + (now - self._at) * self.rate)
-        self._at = now
-        self._tokens -= 1
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
 
 class RelayCall:
@@ -157,8 +137,9 @@ class RelayCall:
         self._confirmed = 0
         self._receiving: asyncio.Future[Message] | None = None
         self._stopping = False
-        self._pace = Pace(TURN_BURST, TURN_RATE)
-        self._frames = Pace(FRAME_BURST, FRAME_RATE)
+        # One waiting turn or frame at a time, so a wait never outgrows one token's refill.
+        self._turns = LocalTokenBucket(TURN_RATE * 60, TURN_BURST, max_wait=PACE_MAX_WAIT)
+        self._frames = LocalTokenBucket(FRAME_RATE * 60, FRAME_BURST, max_wait=PACE_MAX_WAIT)
         self._held: asyncio.Task[None] | None = None
         self._held_text = ""
         self._dropped = 0
@@ -199,9 +180,7 @@ class RelayCall:
 
     async def _receive(self) -> Message | None:
         """The next ASGI event from Twilio, or None once the call has been stopped."""
-        wait = self._frames.take(time.monotonic())
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._frames.acquire()
         if self._stopping:
             return None
         task = asyncio.ensure_future(self.websocket.receive())
@@ -221,11 +200,14 @@ class RelayCall:
         if kind == "prompt":
             if message.get("last", True) is False:
                 return  # a partial transcript; act on the final one
-            text = self._utterance(message.get("voicePrompt"))
+            limit = self.service.settings.max_utterance_chars
+            text = frames.caller_words(self.session, message.get("voicePrompt"), limit, "relay")
             if text:
                 await self._start_reply(text)
         elif kind == "dtmf":
-            digit = self._utterance(message.get("digit"), limit=DTMF_CHARS)
+            digit = frames.caller_words(
+                self.session, message.get("digit"), frames.DTMF_CHARS, "relay"
+            )
             if digit:
                 await self._start_reply(digit)
         elif kind == "interrupt":
@@ -242,15 +224,6 @@ class RelayCall:
         elif kind != "setup":
             logger.info("relay: ignored message type %s", kind[:40])
 
-    def _utterance(self, value: object, limit: int | None = None) -> str:
-        """What the caller said (or pressed), capped: the rest is dropped and noted."""
-        text, dropped = frames.clip(
-            str(value or ""), limit or self.service.settings.max_utterance_chars
-        )
-        if dropped:
-            self.session.errors.append(f"relay: utterance cut, {dropped} characters dropped")
-        return text
-
     async def _start_reply(self, text: str) -> None:
         """Answer what the caller said, at the pace a person can talk: a burst of turns goes
         at once, then at most `TURN_RATE` a second; words that arrive meanwhile are held and
@@ -259,7 +232,7 @@ class RelayCall:
         if self._held is not None:
             self._held_text = self._joined(self._held_text, text)
             return
-        wait = self._pace.take(time.monotonic())
+        wait = self._turns.reserve()
         if wait <= 0:
             await self._begin_reply(text)
             return

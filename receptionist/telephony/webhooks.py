@@ -23,7 +23,6 @@ from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
-from pms_adapters.errors import PMSError
 from receptionist.agent.session import CallSession
 from receptionist.telephony import tokens
 from receptionist.telephony.clinics import ClinicConfig, ClinicUnavailable, LiveClinic
@@ -179,7 +178,7 @@ async def voice(request: Request, form: FormDep, service: TelephonyDep) -> Respo
         await service.store.save(session)  # before the clinic opens: a failure is recorded too
     try:
         live = await service.directory.open(config)
-    except (ClinicUnavailable, PMSError, OSError, ValueError) as exc:
+    except ClinicUnavailable as exc:
         logger.warning("clinic could not be opened (%s)", type(exc).__name__, extra=log)
         if first:
             session.errors.append(f"clinic unavailable at answer: {type(exc).__name__}")

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +28,6 @@ from receptionist.app import announce_development_token
 from receptionist.cli import app as cli
 from receptionist.settings import Settings
 from receptionist.telephony import tokens
-from receptionist.telephony.clinics import ClinicUnavailable
 from receptionist.telephony.ledger import (
     DatabaseLedger,
     Ledger,
@@ -36,7 +37,7 @@ from receptionist.telephony.ledger import (
 )
 from tests.fakes.twilio_rest import FakeTwilio
 from tests.hardening.conftest import drop_redis, own_redis
-from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, Server, simulator
+from tests.telephony.conftest import CLINIC_NUMBER, OLIVIA, PUBLIC, simulator
 
 pytestmark = pytest.mark.anyio
 
@@ -428,18 +429,27 @@ async def test_api_docs_are_off_in_production_unless_enabled(
 # -- item 10 (voice): the clinic cannot be opened at the first ring -----------------------------
 
 
-def clinic_down(server: Server, error: Exception) -> None:
-    async def refuse(config: Any) -> Any:
-        raise error
-
-    server.telephony.directory.open = refuse  # type: ignore[method-assign]
+def clinic_down(tmp_path: Path, transfer_number: str | None = None) -> str:
+    """A clinics file whose one clinic keeps its diary in a PMS nobody answers for (Cliniko's
+    adapter, pointed at a port where nothing listens): a clinic down at the first ring."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again at once: connections are refused
+    clinics = tmp_path / "clinics.yaml"
+    transfer = f"    transfer_number: '{transfer_number}'\n" if transfer_number else ""
+    clinics.write_text(
+        "clinics:\n  - key: harbourside\n    numbers: ['+61 2 5550 1234']\n" + transfer
+        + "    pms:\n      adapter: cliniko\n      settings:\n"
+        + f"        api_key: key-au1\n        base_url: 'http://127.0.0.1:{port}'\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    return str(clinics)
 
 
 async def test_a_clinic_down_at_the_first_ring_still_records_the_call_and_takes_a_voicemail(
-    make_server: Any, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+    make_server: Any, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    server = make_server()
-    clinic_down(server, ClinicUnavailable("demo: open timed out"))
+    server = make_server(clinics_file=clinic_down(tmp_path), pms_open_timeout=1.0)
     sim = simulator(server, fake_twilio)
     try:
         with caplog.at_level(logging.DEBUG):
@@ -459,16 +469,10 @@ async def test_a_clinic_down_at_the_first_ring_still_records_the_call_and_takes_
 
 
 async def test_a_clinic_down_with_a_transfer_number_puts_the_caller_through(
-    make_server: Any, fake_twilio: FakeTwilio, tmp_path: Any
+    make_server: Any, fake_twilio: FakeTwilio, tmp_path: Path
 ) -> None:
-    clinics = tmp_path / "clinics.yaml"
-    clinics.write_text(
-        "clinics:\n  - key: harbourside\n    numbers: ['+61 2 5550 1234']\n"
-        "    transfer_number: '+61 2 5550 4321'\n",
-        encoding="utf-8",
-    )
-    server = make_server(clinics_file=str(clinics))
-    clinic_down(server, OSError("connection refused"))
+    clinics = clinic_down(tmp_path, transfer_number="+61 2 5550 4321")
+    server = make_server(clinics_file=clinics, pms_open_timeout=1.0)
     sim = simulator(server, fake_twilio)
     try:
         said = await sim.start()
